@@ -1,0 +1,1 @@
+"""Attune's grading side: a pure scoring core, and thin adapters for nbgrader cells and the command line."""

@@ -1,0 +1,89 @@
+"""The ``attune`` command line. Thin: argument parsing here, the work in the modules it calls."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIRST_LESSON = Path("course/lessons/01-reflective-listening.ipynb")
+
+
+def course_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` holding nbgrader_config.py and course/."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / "course").is_dir():
+            return folder
+    package_root = Path(__file__).resolve().parent.parent
+    if (package_root / "nbgrader_config.py").is_file():
+        return package_root
+    raise SystemExit("attune: no course folder found (a folder with nbgrader_config.py and course/). "
+                     "Run this inside the Attune repository.")
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    root = course_root()
+    command = [sys.executable, "-m", "jupyter", "lab", str(FIRST_LESSON), *args.jupyter_args]
+    print(f"Opening the course in JupyterLab from {root} (Ctrl+C twice to stop).", flush=True)
+    return subprocess.call(command, cwd=root, env={**os.environ, "PATH": _with_bin_on_path()})
+
+
+def cmd_validate(_args: argparse.Namespace) -> int:
+    from course.loading import ContentError
+    from course.rubric import RUBRIC_PATH, load_rubric
+    from course.scenarios import SCENARIOS_DIR, load_scenario
+    from course.transcripts import TRANSCRIPTS_DIR, load_transcript
+
+    failures = 0
+    checks = [(RUBRIC_PATH, load_rubric)]
+    checks += [(p, load_transcript) for p in sorted(TRANSCRIPTS_DIR.glob("*.yaml"))]
+    checks += [(p, load_scenario) for p in sorted(SCENARIOS_DIR.glob("*.yaml"))]
+    for path, load in checks:
+        try:
+            load(path)
+        except ContentError as err:
+            failures += 1
+            print(err, file=sys.stderr)
+        else:
+            print(f"ok  {path.relative_to(path.parents[1])}")
+    if failures:
+        print(f"{failures} content file(s) need fixing.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from autograder.exercises import generate_exercise
+
+    root = course_root()
+    names = args.assignments or sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir())
+    for name in names:
+        target = generate_exercise(root, name, root / "exercises")
+        print(f"generated {target.relative_to(root)} from solutions/{name}")
+    return 0
+
+
+def _with_bin_on_path() -> str:
+    # nbgrader starts `alembic` as a subprocess; it must be found next to this Python.
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="attune", description="Attune: a Jupyter course in empathic communication.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    lab = sub.add_parser("lab", help="open the course in JupyterLab")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
+    lab.set_defaults(func=cmd_lab)
+    validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
+    validate.set_defaults(func=cmd_validate)
+    exercises = sub.add_parser("exercises", help="regenerate exercises/ from solutions/ with nbgrader")
+    exercises.add_argument("assignments", nargs="*", help="assignment names (default: all in solutions/)")
+    exercises.set_defaults(func=cmd_exercises)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Reading answers and references out of notebooks as Python literals, without running anything.
+
+Answer cells hold assignments like ``answers = {"T1": {"code": "OQ", "empathy": 3}}``. This module
+finds such assignments with ``ast`` and evaluates only literals (``ast.literal_eval``), so nothing a
+trainee wrote is ever executed here.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+
+
+@dataclass(frozen=True)
+class Found:
+    """A literal found in a notebook (value) or why none could be read (problem)."""
+
+    value: Any = None
+    problem: str | None = None
+    cell_index: int | None = None
+
+
+def read_notebook(path: Path | str) -> dict:
+    """Load a notebook's JSON; raise ValueError naming the file if it is not a notebook."""
+    path = Path(path)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: cannot be read as a notebook ({err}).") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError(f"{path}: not a notebook (no list of cells).")
+    return nb
+
+
+def cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def literal_assigned(source: str, name: str) -> Found:
+    """The literal value of the last top-level ``name = <literal>`` in a piece of code."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        return Found(problem=f"the cell is not valid Python (line {err.lineno}: {err.msg})")
+    found = Found(problem=f"no assignment to {name!r}")
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            try:
+                found = Found(value=ast.literal_eval(node.value))
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                found = Found(problem=f"{name!r} is computed by code, not written as a literal value")
+    return found
+
+
+def answers_in_notebook(nb: dict, name: str = "answers") -> Found:
+    """The answer literal from the last code cell that assigns ``name``, as a grader would read it."""
+    result = Found(problem=f"no code cell assigns {name!r}")
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell_source(cell)
+        if name not in source:
+            continue
+        found = literal_assigned(source, name)
+        if found.problem != f"no assignment to {name!r}":
+            result = Found(found.value, found.problem, index)
+    return result
+
+
+def grade_cell(nb: dict, grade_id: str) -> tuple[int, dict] | None:
+    """(index, cell) of the cell with this nbgrader grade_id, or None."""
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return index, cell
+    return None
+
+
+def hidden_tests(source: str) -> str:
+    """The text between nbgrader's hidden-test markers ('' if there are none)."""
+    start, end = source.find(HIDDEN_BEGIN), source.find(HIDDEN_END)
+    if start < 0 or end < start:
+        return ""
+    return source[start + len(HIDDEN_BEGIN):end]
+
+
+def reference_in_notebook(nb: dict, grade_id: str, name: str = "REFERENCE") -> Found:
+    """The reference literal held by the hidden tests of the test cell ``grade_id``."""
+    located = grade_cell(nb, grade_id)
+    if located is None:
+        return Found(problem=f"no cell with grade id {grade_id!r}")
+    index, cell = located
+    hidden = hidden_tests(cell_source(cell))
+    if not hidden:
+        return Found(problem=f"cell {grade_id!r} has no hidden tests", cell_index=index)
+    found = literal_assigned(hidden, name)
+    return Found(found.value, found.problem, index)

@@ -1,0 +1,75 @@
+"""The learner's self-check: small and kind, like otter-grader's ``check()``.
+
+It reports (1) whether the answers have the right format, (2) whether the notebook file on disk holds
+the same answers as the kernel (what gets graded is the file), and (3) per-turn feedback with the
+expert's reasons, but only where the reference is available locally: a self-paced learner who has
+the course's solutions/ folder beside exercises/. In a cohort the trainee has no solutions/, and the
+check says that full feedback comes from the instructor.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from autograder.feedback import render_feedback
+from autograder.literals import answers_in_notebook, read_notebook, reference_in_notebook
+from autograder.scoring import format_problems, score_coding
+from course.widgets.recorder import notebook_path
+
+
+def locate_solutions(notebook: Path | None) -> Path | None:
+    """solutions/<exercise>/<notebook> for a notebook at <course>/exercises/<exercise>/<notebook>, if present.
+
+    Deliberately narrow: during autograde the notebook sits in autograded/<student>/<exercise>/, so the
+    check never finds the key there and never prints it into feedback.
+    """
+    folder = notebook.parent if notebook is not None else Path(os.getcwd())
+    if folder.parent.name != "exercises":
+        return None
+    name = notebook.name if notebook is not None else None
+    candidates = folder.parent.parent / "solutions" / folder.name
+    if name and (candidates / name).is_file():
+        return candidates / name
+    found = sorted(candidates.glob("*.ipynb")) if candidates.is_dir() else []
+    return found[0] if len(found) == 1 else None
+
+
+def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | None = None,
+               test_cell: str | None = None, variable: str = "answers") -> None:
+    turn_ids = transcript.coded_turn_ids
+    problems = format_problems(answers, turn_ids, rubric.code_ids, rubric.empathy_levels)
+    if problems:
+        print("Format: some things to fix first:")
+        print("\n".join(f"  - {p}" for p in problems))
+    else:
+        print(f"Format: all {len(turn_ids)} therapist turns have a code and an empathy level.")
+
+    notebook = notebook_path()
+    if notebook is not None:
+        try:
+            saved = answers_in_notebook(read_notebook(notebook), variable)
+        except ValueError as err:
+            saved = None
+            print(f"Saved file: could not be read ({err}).")
+        if saved is not None and saved.value != answers:
+            print("Saved file: NOT up to date. The notebook file holds different answers from the ones checked "
+                  "here. Save (Ctrl+S) and run this check again: what gets graded is the saved file.")
+        elif saved is not None:
+            print("Saved file: up to date.")
+
+    solution = locate_solutions(notebook) if test_cell else None
+    if solution is None:
+        print("\nFull feedback, with the expert's reasons for each turn, comes from your instructor "
+              "when they grade this exercise.")
+        return
+    found = reference_in_notebook(read_notebook(solution), test_cell)
+    if found.problem:
+        print(f"\nThe reference in {solution} could not be read ({found.problem}).")
+        return
+    reference = found.value
+    # One credit per field, as in the graded test: the self-check's score is the exercise's score.
+    score = score_coding(answers, reference, 2.0 * len(reference), rubric.code_ids, rubric.empathy_levels)
+    print(f"\nFeedback against the reference answers (from solutions/{solution.parent.name}/{solution.name}):")
+    print(render_feedback(score, reveal=True))

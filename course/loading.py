@@ -1,0 +1,65 @@
+"""Reading content files (YAML) into validated models, with errors that name file, entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ContentError(ValueError):
+    """A content file (rubric, transcript, scenario) is broken. The message says where and how to fix it."""
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Parse a YAML file and validate it as ``model``; raise ContentError naming file, entry and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(f"{path}: file not found.") from None
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ContentError(f"{path}:{where}: not valid YAML ({problem}). Check the indentation and quotes.") from None
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected a mapping of fields at the top level, found {type(data).__name__}.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        lines = [f"{path}: {len(err.errors())} problem(s):"]
+        lines += [f"  - {_describe(data, e)}" for e in err.errors()]
+        raise ContentError("\n".join(lines)) from None
+
+
+def _describe(data: Any, error: dict[str, Any]) -> str:
+    """'codes[3] (id 'CR'), field 'definition': Field required' from a pydantic error."""
+    loc = error.get("loc", ())
+    parts: list[str] = []
+    node: Any = data
+    field = None
+    for step in loc:
+        if isinstance(step, int):
+            label = f"[{step}]"
+            item = node[step] if isinstance(node, list) and step < len(node) else None
+            if isinstance(item, dict) and isinstance(item.get("id", item.get("level")), (str, int)):
+                key = "id" if "id" in item else "level"
+                label += f" ({key} {item[key]!r})"
+            parts.append(label)
+            node = item
+        else:
+            field = str(step)
+            parts.append(("." if parts else "") + field)
+            node = node.get(step) if isinstance(node, dict) else None
+    entry = "".join(parts) or "(top level)"
+    message = error.get("msg", "invalid")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field (check its spelling)"
+    return f"{entry}: {message}"

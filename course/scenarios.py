@@ -1,0 +1,173 @@
+"""Branching client dialogues for lessons, as a typed model over YAML, plus the pure walk through one."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from course import CONTENT_DIR
+from course.loading import ContentError, load_model
+from course.transcripts import Tier
+
+SCENARIOS_DIR = CONTENT_DIR / "scenarios"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Option(_Strict):
+    text: str = Field(min_length=3)
+    kind: Literal["strong", "weaker", "roadblock"]
+    code: str = Field(pattern=r"^[A-Z]{2,3}$")
+    feedback: str = Field(min_length=20)
+    openness: int = Field(ge=-2, le=2)
+    next: str
+    section: str = Field(min_length=3, description="Lesson section to revisit after a miss.")
+
+
+class Node(_Strict):
+    client: str = Field(min_length=1)
+    options: list[Option] = []
+    end: bool = False
+    summary: str | None = None
+
+    @model_validator(mode="after")
+    def _point_or_end(self) -> Node:
+        if self.end and self.options:
+            raise ValueError("an ending node has no options")
+        if not self.end and not 3 <= len(self.options) <= 4:
+            raise ValueError(f"a decision point needs 3 or 4 options, found {len(self.options)}")
+        if self.end and not self.summary:
+            raise ValueError("an ending node needs a one-sentence summary")
+        return self
+
+
+class Openness(_Strict):
+    start: int
+    min: int = 0
+    max: int = 5
+
+    @model_validator(mode="after")
+    def _in_range(self) -> Openness:
+        if not self.min <= self.start <= self.max:
+            raise ValueError("start must lie between min and max")
+        return self
+
+
+class Scenario(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    title: str
+    tier: Tier
+    client: str
+    therapist: str = "You"
+    context: str = Field(min_length=20)
+    openness: Openness
+    start: str
+    nodes: dict[str, Node]
+
+    @model_validator(mode="after")
+    def _graph_is_sound(self) -> Scenario:
+        if self.start not in self.nodes:
+            raise ValueError(f"start: no node named {self.start!r}")
+        for name, node in self.nodes.items():
+            for i, option in enumerate(node.options):
+                if option.next not in self.nodes:
+                    raise ValueError(f"nodes.{name}.options[{i}].next: no node named {option.next!r}")
+        reachable, todo = set(), [self.start]
+        while todo:
+            name = todo.pop()
+            if name not in reachable:
+                reachable.add(name)
+                todo += [o.next for o in self.nodes[name].options]
+        unreachable = sorted(set(self.nodes) - reachable)
+        if unreachable:
+            raise ValueError(f"nodes never reached from the start: {', '.join(unreachable)}")
+        shortest = self._fewest_choices()
+        if shortest < 3:
+            raise ValueError(f"some path reaches an ending after {shortest} choice(s); every path needs 3 or more")
+        return self
+
+    def _fewest_choices(self) -> int:
+        fewest: dict[str, int] = {}
+
+        def walk(name: str, depth: int, seen: frozenset[str]) -> int:
+            node = self.nodes[name]
+            if node.end:
+                return depth
+            if name in seen:  # a loop back is allowed; it cannot shorten a path
+                return 10**6
+            return min(walk(o.next, depth + 1, seen | {name}) for o in node.options)
+
+        fewest[self.start] = walk(self.start, 0, frozenset())
+        return fewest[self.start]
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """Load a scenario by id (from course/scenarios/) or by path, validated."""
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml"):
+        return load_model(path, Scenario)
+    return _course_scenario(str(source))
+
+
+@cache
+def _course_scenario(scenario_id: str) -> Scenario:
+    path = SCENARIOS_DIR / f"{scenario_id}.yaml"
+    if not path.exists():
+        raise ContentError(f"No scenario with id {scenario_id!r} in {SCENARIOS_DIR}.")
+    scenario = load_model(path, Scenario)
+    if scenario.id != path.stem:
+        raise ContentError(f"{path}: id: {scenario.id!r} must match the file name ({path.stem!r}); rename one.")
+    return scenario
+
+
+class Walk:
+    """A path through a scenario: pure state (node, openness, choices), no widgets."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.reset()
+
+    def reset(self) -> None:
+        self.node_name = self.scenario.start
+        self.openness = self.scenario.openness.start
+        self.steps: list[tuple[str, int]] = []
+
+    @property
+    def node(self) -> Node:
+        return self.scenario.nodes[self.node_name]
+
+    @property
+    def finished(self) -> bool:
+        return self.node.end
+
+    def choose(self, index: int) -> Option:
+        if self.finished or not 0 <= index < len(self.node.options):
+            raise ValueError(f"no option {index} at {self.node_name!r}")
+        option = self.node.options[index]
+        self.steps.append((self.node_name, index))
+        lo, hi = self.scenario.openness.min, self.scenario.openness.max
+        self.openness = max(lo, min(hi, self.openness + option.openness))
+        self.node_name = option.next
+        return option
+
+    def path(self) -> list[str]:
+        """The choices as 'node:index' strings, the form kept in the notebook."""
+        return [f"{name}:{index}" for name, index in self.steps]
+
+    def replay(self, path: list[str]) -> list[str]:
+        """Follow a recorded path from the start; return problems for steps that do not fit the scenario."""
+        self.reset()
+        for step in path:
+            name, _, index = str(step).partition(":")
+            if name != self.node_name or not index.isdigit():
+                return [f"Step {step!r} does not continue the path at {self.node_name!r}; replay stopped there."]
+            try:
+                self.choose(int(index))
+            except ValueError as err:
+                return [str(err)]
+        return []

@@ -1,0 +1,84 @@
+"""Transcripts: client and therapist turns with stable ids, as a typed model over YAML files."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from course import CONTENT_DIR
+from course.loading import ContentError, load_model
+
+TRANSCRIPTS_DIR = CONTENT_DIR / "transcripts"
+Tier = Literal["beginner", "intermediate", "advanced"]
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^[CT][1-9][0-9]*$", description="C<n> for client turns, T<n> for therapist turns.")
+    speaker: Literal["client", "therapist"]
+    text: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _id_matches_speaker(self) -> Turn:
+        expected = "C" if self.speaker == "client" else "T"
+        if not self.id.startswith(expected):
+            raise ValueError(f"turn {self.id!r} is spoken by the {self.speaker}, so its id must start with {expected!r}")
+        return self
+
+
+class Transcript(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    title: str = Field(min_length=3)
+    tier: Tier
+    client: str = Field(min_length=1, description="The client's first name, as shown.")
+    therapist: str = Field(min_length=1, description="How the listener is shown, e.g. 'Counsellor'.")
+    context: str = Field(min_length=20)
+    turns: list[Turn] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ids_unique_with_therapist_turns(self) -> Transcript:
+        ids = [t.id for t in self.turns]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"turn ids must be unique; repeated: {', '.join(duplicates)}")
+        if not any(t.speaker == "therapist" for t in self.turns):
+            raise ValueError("a transcript needs at least one therapist turn to code")
+        return self
+
+    @property
+    def therapist_turns(self) -> tuple[Turn, ...]:
+        return tuple(t for t in self.turns if t.speaker == "therapist")
+
+    @property
+    def coded_turn_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.therapist_turns)
+
+
+def load_transcript(source: str | Path) -> Transcript:
+    """Load a transcript by id (from course/transcripts/) or by path, validated."""
+    path = Path(source)
+    if path.suffix not in (".yaml", ".yml"):
+        return _course_transcript(str(source))
+    return _load(path)
+
+
+@cache
+def _course_transcript(transcript_id: str) -> Transcript:
+    path = TRANSCRIPTS_DIR / f"{transcript_id}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in TRANSCRIPTS_DIR.glob("*.yaml"))) or "none"
+        raise ContentError(f"No transcript with id {transcript_id!r} in {TRANSCRIPTS_DIR}. Known: {known}.")
+    return _load(path)
+
+
+def _load(path: Path) -> Transcript:
+    transcript = load_model(path, Transcript)
+    if transcript.id != path.stem:
+        raise ContentError(f"{path}: id: {transcript.id!r} must match the file name ({path.stem!r}); rename one.")
+    return transcript

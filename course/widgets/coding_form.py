@@ -1,0 +1,192 @@
+"""The transcript coding form: one behaviour code and one empathy level per therapist turn."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from course.widgets.recorder import CellRecorder, Recorded
+
+NOT_CHOSEN_CODE = ""
+NOT_CHOSEN_LEVEL = 0
+
+_CSS = """<style>
+.attune-form .attune-turn {margin: .35em 0 .1em 0; padding: .35em .6em; border-radius: 6px; line-height: 1.45}
+.attune-form .attune-client {background: var(--jp-layout-color2, #f3f3f3)}
+.attune-form .attune-therapist {background: var(--jp-brand-color3, #e3f0fb)}
+.attune-form .attune-who {font-weight: 600}
+.attune-form pre {white-space: pre-wrap; user-select: all}
+</style>"""
+
+
+class CodingForm:
+    """Shows a transcript and a labelled code and empathy control for each therapist turn.
+
+    Answers reach the notebook file through :meth:`record`, called from the answer cell.
+    """
+
+    def __init__(self, transcript_id: str, *, exercise: str | None = None, test_cell: str | None = None,
+                 variable: str = "answers"):
+        from course.rubric import load_rubric
+        from course.transcripts import load_transcript
+
+        self.transcript = load_transcript(transcript_id)
+        self.rubric = load_rubric()
+        self.exercise = exercise
+        self.test_cell = test_cell
+        self._recorder = CellRecorder(variable, self.answers, self._restore)
+        self._restoring = False
+        self._build()
+
+    # -- answers ---------------------------------------------------------------------------------
+    def answers(self) -> dict[str, dict[str, Any]]:
+        """The form's current choices, for every turn where something was chosen."""
+        result = {}
+        for turn_id, (code, level) in self._controls.items():
+            chosen_code = code.value if code.value != NOT_CHOSEN_CODE else None
+            chosen_level = level.value if level.value != NOT_CHOSEN_LEVEL else None
+            if chosen_code is not None or chosen_level is not None:
+                result[turn_id] = {"code": chosen_code, "empathy": chosen_level}
+        return result
+
+    def _restore(self, value: Any) -> list[str]:
+        """Set the controls from an answer literal; return what could not be shown, in plain words."""
+        if not isinstance(value, dict):
+            return [f"The answer cell should hold a dictionary, found {type(value).__name__}; the form is unchanged."]
+        problems = []
+        self._restoring = True
+        try:
+            for turn_id, (code, level) in self._controls.items():
+                item = value.get(turn_id)
+                item = item if isinstance(item, dict) else {}
+                wanted_code = item.get("code")
+                if wanted_code in self.rubric.code_ids:
+                    code.value = wanted_code
+                else:
+                    code.value = NOT_CHOSEN_CODE
+                    if wanted_code is not None:
+                        problems.append(f"{turn_id}: {wanted_code!r} is not a code of the rubric.")
+                wanted_level = item.get("empathy")
+                if type(wanted_level) is int and wanted_level in self.rubric.empathy_levels:
+                    level.value = wanted_level
+                else:
+                    level.value = NOT_CHOSEN_LEVEL
+                    if wanted_level is not None:
+                        problems.append(f"{turn_id}: empathy {wanted_level!r} is not a level of the scale.")
+            problems += [f"{k}: not a therapist turn of this transcript." for k in value if k not in self._controls]
+        finally:
+            self._restoring = False
+        self._refresh()
+        return problems
+
+    def record(self, answers: Any) -> None:
+        """Called by the answer cell: keeps the form and the cell's literal in step (see recorder)."""
+        outcome = self._recorder.record(answers)
+        self._show_outcome(outcome)
+        self._refresh()
+
+    def check(self, answers: Any) -> None:
+        """The self-check: format, whether the saved file is up to date, and feedback where possible."""
+        from course.check import self_check
+
+        self_check(answers, self.transcript, self.rubric, exercise=self.exercise, test_cell=self.test_cell)
+
+    # -- display ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        import ipywidgets as w
+
+        t = self.transcript
+        code_options = [("choose a code", NOT_CHOSEN_CODE)] + [(f"{c.id} · {c.label}", c.id) for c in self.rubric.codes]
+        level_options = [("choose a level", NOT_CHOSEN_LEVEL)] + [
+            (f"{lvl.level} · {lvl.label}", lvl.level) for lvl in self.rubric.empathy.levels]
+        header = w.HTML(
+            f"{_CSS}<h3>{html.escape(t.title)}</h3><p><em>{html.escape(t.context)}</em></p>"
+            f"<p>For each turn of the {html.escape(t.therapist.lower())}, choose the behaviour code and the "
+            "empathy level. Then run the answer cell below and save the notebook.</p>")
+        rows: list[Any] = [header]
+        self._controls: dict[str, tuple[Any, Any]] = {}
+        for turn in t.turns:
+            who = t.client if turn.speaker == "client" else t.therapist
+            rows.append(w.HTML(
+                f'<div class="attune-turn attune-{turn.speaker}"><span class="attune-who">{html.escape(who)} '
+                f"({turn.id}):</span> {html.escape(turn.text)}</div>"))
+            if turn.speaker != "therapist":
+                continue
+            code = w.Dropdown(options=code_options, value=NOT_CHOSEN_CODE, description=f"{turn.id} behaviour code",
+                              style={"description_width": "initial"}, layout=w.Layout(width="auto"))
+            level = w.Dropdown(options=level_options, value=NOT_CHOSEN_LEVEL, description=f"{turn.id} empathy level",
+                               style={"description_width": "initial"}, layout=w.Layout(width="auto"))
+            code.observe(self._on_change, names="value")
+            level.observe(self._on_change, names="value")
+            self._controls[turn.id] = (code, level)
+            rows.append(w.HBox([code, level], layout=w.Layout(flex_flow="row wrap", margin="0 0 .6em 1.5em")))
+        self._status = w.HTML()
+        self._message = w.HTML()
+        self._literal_view = w.HTML()
+        fallback = w.Accordion(children=[self._literal_view], titles=("Your answers as text (to copy)",))
+        fallback.selected_index = None
+        reference = w.Accordion(children=[w.HTML(self._rubric_html())], titles=("Rubric quick reference",))
+        reference.selected_index = None
+        rows += [self._status, self._message, fallback, reference]
+        self.widget = w.VBox(rows)
+        self.widget.add_class("attune-form")
+        self._refresh()
+
+    def _rubric_html(self) -> str:
+        codes = "".join(f"<tr><td><b>{c.id}</b></td><td>{html.escape(c.label)}</td><td>{html.escape(c.definition)}"
+                        "</td></tr>" for c in self.rubric.codes)
+        levels = "".join(f"<tr><td><b>{lvl.level}</b></td><td>{html.escape(lvl.label)}</td>"
+                         f"<td>{html.escape(lvl.anchor)}</td></tr>" for lvl in self.rubric.empathy.levels)
+        return (f"<table><caption>Behaviour codes</caption>{codes}</table>"
+                f"<table><caption>{html.escape(self.rubric.empathy.title)}</caption>{levels}</table>")
+
+    def _on_change(self, _change: dict) -> None:
+        if not self._restoring:
+            self._recorder.widget_changed()
+            self._message.value = ""
+        self._refresh()
+
+    def _refresh(self) -> None:
+        done = sum(1 for c, lvl in self._controls.values()
+                   if c.value != NOT_CHOSEN_CODE and lvl.value != NOT_CHOSEN_LEVEL)
+        total = len(self._controls)
+        state = ("<b>Changed since the answer cell last ran:</b> run the answer cell below, then save (Ctrl+S)."
+                 if self._recorder.changed else "The answer cell matches this form.")
+        self._status.value = f'<p role="status">{done} of {total} turns fully coded. {state}</p>'
+        self._literal_view.value = (
+            "<p>If running the answer cell does not fill it in (some notebook apps do not allow it), copy this "
+            "text, replace the answer cell's text with it, run the cell and save.</p>"
+            f"<pre>{html.escape(self._recorder.literal())}\nform.record({self._recorder.name})</pre>")
+
+    def _show_outcome(self, outcome: Recorded) -> None:
+        lines = []
+        if outcome.action == "written":
+            lines.append("Your answers were written into the answer cell. Now save the notebook (Ctrl+S): "
+                         "what gets graded is the saved file.")
+        elif outcome.action == "ignored":
+            lines.append("This notebook app did not let the form fill in the answer cell. Replace the cell's text "
+                         "with the text below, run the cell, and save:")
+            lines.append(outcome.literal + f"\nform.record({self._recorder.name})")
+        else:
+            coded = len(self.answers())
+            lines.append(f"Loaded {coded} coded turn(s) from the answer cell into the form." if coded else
+                         "No answers yet: choose codes in the form above, then run this cell again.")
+            lines += [f"Note: {p}" for p in outcome.problems]
+        text = "\n".join(lines)
+        print(text)
+        self._message.value = f"<pre>{html.escape(text)}</pre>"
+        from course.widgets.recorder import notebook_path
+
+        path = notebook_path()
+        if path is not None and outcome.action == "restored":
+            from autograder.literals import answers_in_notebook, read_notebook
+
+            try:
+                saved = answers_in_notebook(read_notebook(path), self._recorder.name)
+            except ValueError:
+                return
+            if saved.value != self.answers():
+                print("Reminder: the notebook file on disk does not hold these answers yet. Save (Ctrl+S).")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

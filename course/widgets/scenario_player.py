@@ -1,0 +1,127 @@
+"""A branching client dialogue: choose what to say, see how the client responds, get a debrief."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from course.widgets.recorder import CellRecorder
+
+KIND_WORDS = {"strong": "a strong response", "weaker": "a weaker response", "roadblock": "a roadblock"}
+
+
+class ScenarioPlayer:
+    """Plays a scenario from course/scenarios/. The path taken is kept in the notebook via :meth:`record`."""
+
+    def __init__(self, scenario_id: str, *, variable: str = "path"):
+        from course.scenarios import Walk, load_scenario
+
+        self.scenario = load_scenario(scenario_id)
+        self.walk = Walk(self.scenario)
+        self._recorder = CellRecorder(variable, self.walk.path, self._replay)
+        self._build()
+
+    def record(self, path: Any) -> None:
+        """Called by the cell after the player: keeps the path taken in the notebook file."""
+        outcome = self._recorder.record(path)
+        if outcome.action == "written":
+            print("Your path was written into this cell. Save the notebook (Ctrl+S) to keep it.")
+        elif outcome.action == "ignored":
+            print("This notebook app did not let the player fill in the cell. Replace its text with:\n"
+                  f"{outcome.literal}\nscenario.record({self._recorder.name})")
+        else:
+            for problem in outcome.problems:
+                print(problem)
+        self._render()
+
+    def _replay(self, path: Any) -> list[str]:
+        if not isinstance(path, list):
+            return [f"The cell should hold a list of steps, found {type(path).__name__}."]
+        problems = self.walk.replay(path)
+        self._render()
+        return problems
+
+    def _build(self) -> None:
+        import ipywidgets as w
+
+        s = self.scenario
+        self._header = w.HTML(f"<h3>{html.escape(s.title)}</h3><p><em>{html.escape(s.context)}</em></p>")
+        self._meter = w.IntProgress(min=s.openness.min, max=s.openness.max, description="Client openness",
+                                    style={"description_width": "initial"})
+        self._meter_text = w.HTML()
+        self._log = w.HTML()
+        self._choices = w.RadioButtons(options=[], value=None, description="What do you say?",
+                                       style={"description_width": "initial"}, layout=w.Layout(width="auto"))
+        self._say = w.Button(description="Say this", button_style="primary", tooltip="Say the chosen response")
+        self._say.on_click(self._on_say)
+        self._again = w.Button(description="Start again", tooltip="Start the conversation from the beginning")
+        self._again.on_click(self._on_again)
+        self._feedback = w.HTML()
+        self.widget = w.VBox([self._header, w.HBox([self._meter, self._meter_text]), self._log, self._choices,
+                              w.HBox([self._say, self._again]), self._feedback])
+        self._render()
+
+    def _on_say(self, _button: Any) -> None:
+        if self._choices.value is None or self.walk.finished:
+            self._feedback.value = "<p>Choose a response first (arrow keys or click), then press <b>Say this</b>.</p>"
+            return
+        option = self.walk.choose(self._choices.value)
+        self._recorder.widget_changed()
+        self._render(last=option)
+
+    def _on_again(self, _button: Any) -> None:
+        self.walk.reset()
+        self._recorder.widget_changed()
+        self._render()
+
+    def _render(self, last: Any = None) -> None:
+        if not hasattr(self, "_log"):
+            return
+        s, walk = self.scenario, self.walk
+        self._meter.value = walk.openness
+        self._meter_text.value = f"<span>{walk.openness} of {s.openness.max}</span>"
+        lines = []
+        node_name = s.start
+        for name, index in walk.steps:
+            node = s.nodes[name]
+            option = node.options[index]
+            lines.append(_line(s.client, node.client))
+            lines.append(_line(s.therapist, option.text))
+            node_name = option.next
+        lines.append(_line(s.client, s.nodes[node_name].client))
+        self._log.value = "".join(lines)
+        if walk.finished:
+            self._choices.options = []
+            self._choices.layout.display = "none"
+            self._say.disabled = True
+            self._feedback.value = self._debrief()
+            return
+        self._choices.layout.display = None
+        self._say.disabled = False
+        self._choices.options = [(o.text, i) for i, o in enumerate(walk.node.options)]
+        self._choices.value = None
+        self._feedback.value = (
+            f"<p><b>That was {KIND_WORDS[last.kind]}.</b> {html.escape(last.feedback)}</p>" if last else "")
+
+    def _debrief(self) -> str:
+        s = self.scenario
+        items, revisit = [], []
+        for number, (name, index) in enumerate(self.walk.steps, 1):
+            option = s.nodes[name].options[index]
+            items.append(f"<li><b>Choice {number}: {KIND_WORDS[option.kind]}</b> ({option.code}). "
+                         f"{html.escape(option.feedback)}</li>")
+            if option.kind != "strong" and option.section not in revisit:
+                revisit.append(option.section)
+        summary = html.escape(self.walk.node.summary or "")
+        more = ("<p>To revisit: " + "; ".join(html.escape(r) for r in revisit) + ".</p>") if revisit else (
+            "<p>Every choice on this path was a strong one. Try again and see how the client reacts to the others.</p>")
+        return (f"<h4>Debrief</h4><p>{summary} The client's openness ended at {self.walk.openness} of "
+                f"{s.openness.max}.</p><ol>{''.join(items)}</ol>{more}"
+                "<p>Run the cell below to keep this path in your notebook.</p>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _line(who: str, text: str) -> str:
+    return f"<p><b>{html.escape(who)}:</b> {html.escape(text)}</p>"

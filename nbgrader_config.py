@@ -1,0 +1,27 @@
+"""nbgrader's view of the Attune course folder.
+
+nbgrader's own names map onto ours: its "source" notebooks (with answers and hidden tests) live in
+solutions/, and what it releases to trainees lands in exercises/.
+"""
+
+import os
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "attune"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Released text of answer cells. A comment is valid Python anywhere, including inside the
+# `answers = {...}` literal that the coding form fills in, so one stub serves every answer cell.
+c.ClearSolutions.code_stub = {"python": "# (the coding form writes your answers here when you run this cell)"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key).
+# nbgrader's default list would show them (jupyter/nbgrader#917).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
