@@ -188,5 +188,16 @@ class CodingForm:
             if saved.value != self.answers():
                 print("Reminder: the notebook file on disk does not hold these answers yet. Save (Ctrl+S).")
 
+    def as_text(self) -> str:
+        """The transcript as plain text: what shows where widgets cannot (feedback pages, plain viewers)."""
+        t = self.transcript
+        lines = [t.title, "", t.context, ""]
+        for turn in t.turns:
+            who = t.client if turn.speaker == "client" else t.therapist
+            lines.append(f"{who} ({turn.id}): {turn.text}")
+        return "\n".join(lines)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.as_text()
+        return bundle

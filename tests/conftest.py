@@ -1,0 +1,39 @@
+"""Shared fixtures: a scratch course folder driven by the real nbgrader command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.exercises import run_nbgrader
+from autograder.literals import reference_in_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "ex01"
+NOTEBOOK = "reflective-listening.ipynb"
+
+
+def make_course(tmp: Path) -> Path:
+    """A scratch course folder: our nbgrader_config.py and solutions/, nothing else."""
+    course = tmp / "course-root"
+    course.mkdir()
+    shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions", course / "solutions",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return course
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict:
+    nb = json.loads((ROOT / "solutions" / ASSIGNMENT / NOTEBOOK).read_text())
+    found = reference_in_notebook(nb, "coding_score")
+    assert found.problem is None, found.problem
+    return found.value
+
+
+@pytest.fixture(scope="session")
+def nbgrader():
+    return run_nbgrader

@@ -1,0 +1,90 @@
+"""The real nbgrader pipeline on ex01: generate, three submissions, autograde, gradebook, feedback."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ASSIGNMENT, NOTEBOOK, make_course
+
+from autograder.exercises import run_nbgrader
+from autograder.literals import cell_source
+from course.widgets.recorder import replace_assignment
+
+pytestmark = pytest.mark.nbgrader
+
+
+def with_answers(released: dict, answers: dict | None) -> dict:
+    """The released notebook with its answer cell as the form would write it (or untouched)."""
+    nb = json.loads(json.dumps(released))
+    if answers is not None:
+        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answers")
+        cell["source"] = replace_assignment(cell_source(cell), "answers", answers)
+    return nb
+
+
+def partly_correct(reference: dict) -> dict:
+    answers = {k: {"code": v["code"], "empathy": v["empathy"]} for k, v in reference.items()}
+    answers["T3"] = {"code": "SR", "empathy": 4}    # wrong code: -1
+    answers["T4"] = {"code": "AD", "empathy": 2}    # empathy one level off: -0.5
+    answers["T10"] = {"code": "CR", "empathy": 3}   # empathy two levels off: -1
+    del answers["T6"]                                # turn not coded: -2
+    answers["T7"] = {"code": "XX", "empathy": 2}    # unknown code: -1
+    return answers                                   # 20 - 5.5 = 14.5
+
+
+EXPECTED = {"all-correct": 20.0, "partly-correct": 14.5, "untouched": 0.0}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, reference):
+    course = make_course(tmp_path_factory.mktemp("pipeline"))
+    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], cwd=course)
+    released = json.loads((course / "exercises" / ASSIGNMENT / NOTEBOOK).read_text())
+    all_correct = {k: {"code": v["code"], "empathy": v["empathy"]} for k, v in reference.items()}
+    submissions = {"all-correct": all_correct, "partly-correct": partly_correct(reference), "untouched": None}
+    for student, answers in submissions.items():
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / NOTEBOOK).write_text(json.dumps(with_answers(released, answers), indent=1))
+    run_nbgrader(["autograde", ASSIGNMENT, "--create"], cwd=course)
+    run_nbgrader(["generate_feedback", ASSIGNMENT], cwd=course)
+    return course
+
+
+def test_gradebook_scores_equal_expected_points_exactly(graded):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded / 'gradebook.db'}", course_id="attune") as gb:
+        for student, expected in EXPECTED.items():
+            submission = gb.find_submission_notebook(Path(NOTEBOOK).stem, ASSIGNMENT, student)
+            grade = gb.find_grade("coding_score", Path(NOTEBOOK).stem, ASSIGNMENT, student)
+            assert grade.auto_score == expected, student
+            assert submission.score == expected, student
+            assert grade.max_score == 20.0
+
+
+def test_untouched_release_scores_zero_on_every_autograded_test(graded):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded / 'gradebook.db'}", course_id="attune") as gb:
+        notebook = gb.find_submission_notebook(Path(NOTEBOOK).stem, ASSIGNMENT, "untouched")
+        autograded = [g for g in notebook.grades if g.auto_score is not None]
+        assert autograded, "no autograded tests found"
+        assert all(g.auto_score == 0 for g in autograded)
+
+
+def test_feedback_shows_scores_and_reasons_but_never_the_key(graded, reference):
+    for student in EXPECTED:
+        page = html.unescape((graded / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html"))
+                             .read_text())
+        assert "BEGIN HIDDEN TESTS" not in page and "REFERENCE" not in page and "grade_coding" not in page
+        assert "Score:" in page
+        if student == "all-correct":
+            assert all(item["why"] in page for item in reference.values())
+        else:
+            missed = ["T3", "T4", "T10", "T6", "T7"] if student == "partly-correct" else list(reference)
+            leaked = [turn for turn in missed if reference[turn]["why"] in page]
+            assert not leaked, f"{student}: rationale of missed turns {leaked} in feedback"
