@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from course import CONTENT_DIR
 from course.loading import load_model
@@ -51,12 +51,13 @@ class EmpathyScale(_Strict):
     levels: list[EmpathyLevel]
     notes: list[str] = []
 
-    @model_validator(mode="after")
-    def _levels_one_to_five(self) -> EmpathyScale:
-        found = [lvl.level for lvl in self.levels]
+    @field_validator("levels")
+    @classmethod
+    def _levels_one_to_five(cls, levels: list[EmpathyLevel]) -> list[EmpathyLevel]:
+        found = [lvl.level for lvl in levels]
         if found != [1, 2, 3, 4, 5]:
             raise ValueError(f"levels must be 1, 2, 3, 4, 5 in this order, each once; found {found}")
-        return self
+        return levels
 
 
 class Rubric(_Strict):

@@ -1,0 +1,86 @@
+"""exercises/ is exactly what nbgrader makes from solutions/, and no answer key reaches a trainee."""
+
+from __future__ import annotations
+
+import html
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from autograder.exercises import generate_exercise
+from autograder.literals import answers_in_notebook, cell_source, grade_cell, hidden_tests
+
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts}
+
+
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercises_are_what_generate_assignment_makes_today(tmp_path, assignment):
+    fresh = generate_exercise(ROOT, assignment, tmp_path)
+    committed = ROOT / "exercises" / assignment
+    fresh_files, committed_files = _files(fresh), _files(committed)
+    assert sorted(committed_files) == sorted(fresh_files), "run `make exercises` and commit exercises/"
+    for name, path in fresh_files.items():
+        if name.endswith(".ipynb"):
+            same = json.loads(path.read_text()) == json.loads(committed_files[name].read_text())
+        else:
+            same = path.read_bytes() == committed_files[name].read_bytes()
+        assert same, f"exercises/{assignment}/{name} differs from solutions/: run `make exercises` and commit"
+
+
+def answer_key_markers() -> list[str]:
+    """Strings that only the answer key holds: rationales, reference literals, hidden-test text."""
+    markers = []
+    for assignment in ASSIGNMENTS:
+        for path in (ROOT / "solutions" / assignment).glob("*.ipynb"):
+            nb = json.loads(path.read_text())
+            for cell in nb["cells"]:
+                hidden = hidden_tests(cell_source(cell))
+                markers += [line.strip() for line in hidden.splitlines() if len(line.strip()) > 25]
+            answers = answers_in_notebook(nb).value or {}
+            markers += [f'"{turn}": {json.dumps(item)}' for turn, item in answers.items()]
+    assert len(markers) > 20, "expected the key to yield many markers"
+    return markers
+
+
+def _leaks(texts: dict[str, str], markers: list[str]) -> list[str]:
+    return [f"{name}: {marker[:60]}" for name, text in texts.items() for marker in markers
+            if marker in text or marker in html.unescape(text)]
+
+
+def test_no_answer_key_in_exercises_or_course():
+    markers = answer_key_markers()
+    texts = {str(p.relative_to(ROOT)): p.read_text(errors="ignore")
+             for folder in ("exercises", "course") for p in _files(ROOT / folder).values()}
+    assert any("exercises/" in name for name in texts) and any("course/" in name for name in texts)
+    assert _leaks(texts, [*markers, "BEGIN HIDDEN TESTS", "REFERENCE = {"]) == []
+
+
+def test_the_released_answer_cell_is_the_stub():
+    for assignment in ASSIGNMENTS:
+        for path in (ROOT / "exercises" / assignment).glob("*.ipynb"):
+            located = grade_cell(json.loads(path.read_text()), "answers")
+            assert located is not None
+            assert answers_in_notebook(json.loads(path.read_text())).value == {}
+
+
+def test_no_answer_key_in_the_built_wheel(tmp_path):
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+                   check=True, cwd=tmp_path, capture_output=True)
+    wheel = next(tmp_path.glob("attune-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        texts = {name: archive.read(name).decode("utf-8", errors="ignore") for name in names}
+    assert "course/rubric.yaml" in names and "autograder/scoring.py" in names
+    assert not [n for n in names if n.startswith(("solutions/", "exercises/", "tests/"))]
+    assert _leaks(texts, answer_key_markers()) == []
