@@ -1,6 +1,6 @@
 """Reading answers and references out of notebooks as Python literals, without running anything.
 
-Answer cells hold assignments like ``answers = {"T1": {"code": "OQ", "empathy": 3}}``. This module
+Answer cells hold assignments like ``answers = {"T1": {"code": "SR", "empathy": 2}}``. This module
 finds such assignments with ``ast`` and evaluates only literals (``ast.literal_eval``), so nothing a
 trainee wrote is ever executed here.
 """

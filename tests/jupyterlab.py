@@ -1,0 +1,152 @@
+"""A real JupyterLab server and a headless Chromium page on it, for browser tests.
+
+Playwright drives Debian's /usr/bin/chromium (Playwright cannot download browsers on our machines).
+See shared notes "browser-testing" for the selectors and the flags.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("ATTUNE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium; browser tests must run in CI")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs these tests")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab(root: Path, scratch: Path) -> Iterator[tuple[str, str]]:
+    """Start `jupyter lab` serving ``root``; yield (base_url, token); stop it (process group) at the end."""
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ,
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+           "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+           "JUPYTER_DATA_DIR": str(scratch / "data")}
+    log = open(scratch / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start:\n{(scratch / 'jupyterlab.log').read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield base, token
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def shutdown_sessions(base: str, token: str) -> None:
+    """Closing a page leaves kernels running; stop them so the next case starts fresh."""
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}") as r:
+        sessions = json.load(r)
+    for session in sessions:
+        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request).close()
+
+
+class Lab:
+    """Small verbs on a notebook page, scoped to the visible notebook panel."""
+
+    def __init__(self, page, base: str, token: str):
+        self.page, self.base, self.token = page, base, token
+
+    def open(self, notebook: str) -> None:
+        workspace = "t" + secrets.token_hex(4)
+        self.page.goto(f"{self.base}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}")
+        self.page.locator(f"{PANEL} .jp-Notebook").wait_for(timeout=60_000)
+        self.wait_idle()
+
+    def cell(self, index: int):
+        return self.page.locator(f"{PANEL} .jp-Notebook .jp-Cell").nth(index)
+
+    def wait_idle(self, timeout: float = 90_000) -> None:
+        self.page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=timeout)
+        deadline = time.monotonic() + timeout / 1000
+        while self.page.locator(f"{PANEL} .jp-InputPrompt:has-text('[*]')").count():
+            if time.monotonic() > deadline:
+                raise TimeoutError("cells still running")
+            time.sleep(0.2)
+
+    def run_cell(self, index: int) -> None:
+        cell = self.cell(index)
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputPrompt").first.click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Shift+Enter")
+        time.sleep(0.3)
+        self.wait_idle()
+
+    def save(self) -> None:
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+s")
+
+    def restart_and_run_all(self) -> None:
+        self.page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+        self.page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").click()
+        self.page.locator(".jp-Dialog .jp-mod-accept").click()
+        time.sleep(1.0)
+        self.wait_idle()
+
+
+def wait_for_file(path: Path, predicate, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if text and predicate(text):
+            return text
+        time.sleep(0.25)
+    raise TimeoutError(f"{path} never satisfied the condition")
+
+
+def copy_course(root: Path, dest: Path) -> Path:
+    for name in ("nbgrader_config.py",):
+        shutil.copy2(root / name, dest / name)
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(root / folder, dest / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dest

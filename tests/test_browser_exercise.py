@@ -1,0 +1,97 @@
+"""In a real JupyterLab in headless Chromium: code ex01 with the form, and the saved file carries the answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import ASSIGNMENT, NOTEBOOK, ROOT
+from jupyterlab import Lab, copy_course, jupyterlab, require_chromium, shutdown_sessions, wait_for_file
+
+from autograder.exercises import run_nbgrader
+from autograder.literals import answers_in_notebook
+from course.rubric import load_rubric
+
+pytestmark = pytest.mark.browser
+
+# Cells of the released notebook, in order (markdown cells count).
+FORM_CELL, ANSWER_CELL = 1, 3
+
+
+def chosen(reference: dict) -> tuple[dict, float]:
+    """What the simulated trainee picks: the reference, with two deliberate misses."""
+    answers = {k: {"code": v["code"], "empathy": v["empathy"]} for k, v in reference.items()}
+    answers["T2"]["code"] = "CR"   # reference SR: the code earns 0 (-1)
+    answers["T10"]["empathy"] = 4  # reference 5: one level off (-0.5)
+    return answers, 18.5
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from jupyterlab import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, browser, reference):
+    (tmp_path / "course-root").mkdir()
+    course = copy_course(ROOT, tmp_path / "course-root")
+    notebook = course / "exercises" / ASSIGNMENT / NOTEBOOK
+    answers, expected_points = chosen(reference)
+    scratch = tmp_path / "jupyter"
+    scratch.mkdir()
+    with jupyterlab(course, scratch) as (base, token):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        lab = Lab(page, base, token)
+        try:
+            lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
+            lab.run_cell(FORM_CELL)
+            codes = load_rubric().code_ids
+            for turn_id, item in answers.items():
+                # Options are "choose ...", then the rubric's codes in order, and levels 1-5.
+                code = page.get_by_label(f"{turn_id} behaviour code", exact=True)
+                code.click()
+                code.select_option(index=1 + codes.index(item["code"]))
+                level = page.get_by_label(f"{turn_id} empathy level", exact=True)
+                level.click()
+                level.select_option(index=item["empathy"])
+            page.get_by_text("10 of 10 turns fully coded").wait_for()
+            lab.run_cell(ANSWER_CELL)
+            lab.cell(ANSWER_CELL).get_by_text('"T10"').first.wait_for()
+            lab.save()
+            saved = wait_for_file(notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text)).value or {}))
+            assert answers_in_notebook(json.loads(saved)).value == answers
+
+            # A fresh kernel and Run All: the cell restores the form and keeps the literal.
+            lab.restart_and_run_all()
+            page.get_by_text("Loaded 10 coded turn(s) from the answer cell into the form.").first.wait_for()
+            shown = page.get_by_label("T2 behaviour code", exact=True).evaluate(
+                "s => s.options[s.selectedIndex].text")
+            assert shown.replace("\xa0", " ").startswith("CR · ")
+            lab.save()
+            after = wait_for_file(notebook, lambda text: "Loaded 10 coded turn(s)" in json.dumps(
+                json.loads(text)["cells"][ANSWER_CELL]["outputs"]))
+            assert answers_in_notebook(json.loads(after)).value == answers
+            page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
+        finally:
+            page.close()
+            shutdown_sessions(base, token)
+
+    # nbgrader autograde of exactly that file gives the expected score.
+    submitted = course / "submitted" / "browser-trainee" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    shutil.copy2(notebook, submitted / NOTEBOOK)
+    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], cwd=course)
+    run_nbgrader(["autograde", ASSIGNMENT, "--create"], cwd=course)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="attune") as gb:
+        grade = gb.find_grade("coding_score", NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, "browser-trainee")
+        assert grade.auto_score == expected_points
