@@ -26,7 +26,8 @@ class Turn(BaseModel):
     def _id_matches_speaker(self) -> Turn:
         expected = "C" if self.speaker == "client" else "T"
         if not self.id.startswith(expected):
-            raise ValueError(f"turn {self.id!r} is spoken by the {self.speaker}, so its id must start with {expected!r}")
+            raise ValueError(
+                f"turn {self.id!r} is spoken by the {self.speaker}, so its id must start with {expected!r}")
         return self
 
 

@@ -50,7 +50,7 @@ def jupyterlab(root: Path, scratch: Path) -> Iterator[tuple[str, str]]:
            "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
            "JUPYTER_DATA_DIR": str(scratch / "data")}
-    log = open(scratch / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
+    log = open(scratch / "jupyterlab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",

@@ -30,9 +30,8 @@ def chosen(reference: dict) -> tuple[dict, float]:
 @pytest.fixture(scope="module")
 def browser():
     require_chromium()
-    from playwright.sync_api import sync_playwright
-
     from jupyterlab import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -53,8 +52,30 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
         try:
             lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
             lab.run_cell(FORM_CELL)
+            # Every control has a label of its own (screen readers announce it; get_by_label finds it).
+            labels = page.locator(".attune-form select").evaluate_all(
+                "els => els.map(e => e.labels.length === 1 ? e.labels[0].textContent : null)")
+            assert len(labels) == 2 * len(answers) and None not in labels
+            # Keyboard alone: focus the first control, arrow to a code, Tab to the level, type its digit.
+            cells_before = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count()
+            first = page.get_by_label("T1 behaviour code", exact=True)
+            first.focus()
+            page.keyboard.press("ArrowDown")            # first code of the rubric: OQ
+            page.keyboard.press("Tab")
+            page.keyboard.press(str(answers["T1"]["empathy"]))
+            page.get_by_text("Changed since the answer cell last ran").wait_for()
+            assert page.get_by_label("T1 empathy level", exact=True).evaluate("s => s.selectedIndex") == 3
+            # Letters type ahead in the list; in a notebook they would otherwise insert ('a') or delete cells.
+            page.keyboard.press("Tab")
+            page.keyboard.press("a")
+            assert page.get_by_label("T2 behaviour code", exact=True).evaluate(
+                "s => s.options[s.selectedIndex].text").startswith("AF")
+            assert page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count() == cells_before
             codes = load_rubric().code_ids
+            assert answers["T1"]["code"] == codes[0] and answers["T1"]["empathy"] == 3
             for turn_id, item in answers.items():
+                if turn_id == "T1":
+                    continue  # chosen by keyboard above
                 # Options are "choose ...", then the rubric's codes in order, and levels 1-5.
                 code = page.get_by_label(f"{turn_id} behaviour code", exact=True)
                 code.click()

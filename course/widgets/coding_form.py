@@ -197,7 +197,7 @@ class CodingForm:
             lines.append(f"{who} ({turn.id}): {turn.text}")
         return "\n".join(lines)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = self.as_text()
-        return bundle
+    def _ipython_display_(self) -> None:
+        from course.widgets.keyboard import display_with_keyboard_guard
+
+        display_with_keyboard_guard(self.widget, self.as_text())

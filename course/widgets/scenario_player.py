@@ -119,8 +119,11 @@ class ScenarioPlayer:
                 f"{s.openness.max}.</p><ol>{''.join(items)}</ol>{more}"
                 "<p>Run the cell below to keep this path in your notebook.</p>")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self) -> None:
+        from course.widgets.keyboard import display_with_keyboard_guard
+
+        s = self.scenario
+        display_with_keyboard_guard(self.widget, f"{s.title}: an interactive scenario (run it in JupyterLab).")
 
 
 def _line(who: str, text: str) -> str:

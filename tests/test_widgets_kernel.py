@@ -1,0 +1,98 @@
+"""Widgets in a real kernel (nbclient): the answer-cell protocol and the self-check.
+
+nbclient ignores IPython's set_next_input payload, which makes it a faithful stand-in for a frontend
+that does not support it (Colab, VS Code are reported not to): the fallback must kick in.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+from conftest import ASSIGNMENT, NOTEBOOK, ROOT
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course.scenarios import load_scenario
+from course.widgets import ScenarioPlayer
+
+ANSWER_CELL = "answers = {}\nform.record(answers)"
+
+
+def run(cells: list[str], cwd) -> list[str]:
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    outputs = []
+    for cell in nb.cells:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, errors[0].get("evalue")
+        outputs.append("".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream"))
+    return outputs
+
+
+def test_answer_cell_protocol_and_fallback_when_the_frontend_ignores_rewrites(tmp_path):
+    out = run([
+        'from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts")',
+        ANSWER_CELL,                                          # fresh form, empty literal: nothing to restore
+        'form._controls["T1"][0].value = "OQ"\nform._controls["T1"][1].value = 3',  # the trainee's clicks
+        ANSWER_CELL,                                          # changed form: asks the frontend to rewrite
+        "print(answers)",                                     # the kernel's variable follows the form
+        ANSWER_CELL,                                          # same old text again: rewrite was ignored
+    ], tmp_path)
+    assert "No answers yet" in out[1]
+    assert "written into the answer cell" in out[3] and "save" in out[3]
+    assert out[4].strip() == "{'T1': {'code': 'OQ', 'empathy': 3}}"
+    assert "did not let the form fill in the answer cell" in out[5]
+    assert 'answers = {\n    "T1": {"code": "OQ", "empathy": 3},\n}' in out[5]
+
+
+def test_restoring_a_bad_literal_reports_and_never_crashes(tmp_path):
+    out = run([
+        'from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts")',
+        'answers = {"T1": {"code": "ZZ", "empathy": 9}, "T2": {"code": "SR", "empathy": 3}, "T99": {}}\n'
+        "form.record(answers)\nprint(form.answers())",
+        "answers = [1, 2]\nform.record(answers)",
+    ], tmp_path)
+    assert "'ZZ' is not a code" in out[1] and "empathy 9 is not a level" in out[1] and "T99" in out[1]
+    assert "{'T2': {'code': 'SR', 'empathy': 3}}" in out[1]
+    assert "should hold a dictionary" in out[2]
+
+
+def test_self_check_in_a_cohort_checks_format_and_defers_feedback(tmp_path):
+    out = run(['from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts", exercise="ex01", '
+               'test_cell="coding_score")',
+               'answers = {"T1": {"code": "OQ", "empathy": 3}}\nform.record(answers)\nform.check(answers)'], tmp_path)
+    assert "T2: not coded yet." in out[1]
+    assert "comes from your instructor" in out[1] and "Why:" not in out[1]
+
+
+def test_self_check_for_a_self_paced_learner_gives_reasons(tmp_path, reference):
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(ROOT / folder / ASSIGNMENT, tmp_path / folder / ASSIGNMENT)
+    notebook = nbformat.read(tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    sources = [c.source for c in notebook.cells if c.cell_type == "code"]
+    sources[1] = 'answers = {"T1": {"code": "SR", "empathy": 3}}\nform.record(answers)'
+    out = run(sources[:3], tmp_path / "exercises" / ASSIGNMENT)
+    assert "Feedback against the reference answers" in out[2]
+    assert "reference: OQ" in out[2] and reference["T1"]["why"] in out[2]
+
+
+def test_scenario_player_walks_debriefs_and_replays(tmp_path):
+    player = ScenarioPlayer("mateus-first-term")
+    scenario = load_scenario("mateus-first-term")
+    kinds = []
+    while not player.walk.finished:
+        options = player.walk.node.options
+        pick = next(i for i, o in enumerate(options) if o.kind == "roadblock")  # every miss on purpose
+        kinds.append(options[pick].kind)
+        player._choices.value = pick
+        player._say.click()
+        if not player.walk.finished:
+            assert "That was a roadblock" in player._feedback.value
+    assert len(kinds) >= 3
+    assert "Debrief" in player._feedback.value and "To revisit:" in player._feedback.value
+    assert player.walk.openness < scenario.openness.start
+    recorded = player.walk.path()
+    again = ScenarioPlayer("mateus-first-term")
+    again.record(list(recorded))
+    assert again.walk.path() == recorded and "Debrief" in again._feedback.value
