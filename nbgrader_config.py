@@ -9,6 +9,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from autograder.preprocessors import ShowWidgetFallbacks
+
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -22,6 +24,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# (the coding form writes your answers here when you run this cell)"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key).
-# nbgrader's default list would show them (jupyter/nbgrader#917).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):
+# nbgrader's default list would show them (jupyter/nbgrader#917). Widgets show as their static stand-in
+# (the transcript), since a feedback page has no kernel to draw them.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShowWidgetFallbacks, CSSHTMLHeaderPreprocessor]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 
-from autograder.feedback import render_feedback
+from autograder.feedback import render_feedback, wrap
 from autograder.scoring import format_problems, score_coding
 
 
@@ -28,7 +28,7 @@ def check_format(answers: object, transcript_id: str) -> None:
     if problems:
         print(f"Format check: {len(problems)} thing(s) to fix before submitting:")
         for problem in problems:
-            print(f"  - {problem}")
+            print(wrap(f"  - {problem}", indent="  "))
     else:
         print(f"Format check passed: all {len(turn_ids)} therapist turns have a code and an empathy level.")
         print("This checks the format only; your score comes when your instructor grades the notebook.")

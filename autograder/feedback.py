@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from autograder.scoring import CodingScore, FieldResult
+
+WIDTH = 100
+
+
+def wrap(text: str, indent: str = "") -> str:
+    """Wrap a message for pre-formatted output (notebook streams and feedback pages do not wrap)."""
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent or "  ")
 
 FIELD_NAMES = {"code": "code", "empathy": "empathy"}
 
@@ -43,12 +52,12 @@ def render_feedback(score: CodingScore, *, reveal: bool) -> str:
     per_field = {f: sum(r.credit for r in score.results if r.field == f) for f in FIELD_NAMES}
     totals = ", ".join(f"{name} {_fmt_points(per_field[f])} of {len(by_turn)}" for f, name in FIELD_NAMES.items())
     lines = [f"Score: {_fmt_points(score.points)} of {_fmt_points(score.max_points)} points ({totals})", ""]
-    lines += [f"! {p}" for p in score.problems]
+    lines += [wrap(f"! {p}") for p in score.problems]
     for turn_id, results in by_turn.items():
         cells = [f"{r.field} {_given(r):<3} {_mark(r)} {_verdict(r, reveal)}" for r in results]
         lines.append(f"{turn_id:<4}" + "   |   ".join(cells))
         if reveal or all(r.correct for r in results):
-            lines.append(f"      Why: {results[0].rationale}")
+            lines.append(wrap(f"Why: {results[0].rationale}", indent="      "))
     if not reveal and any(not r.correct for r in score.results):
         lines += ["", "Where a turn differs, look again at the cue in the client's words and at the rubric's",
                   "decision rules; your instructor's debrief goes through the reference answers."]

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from autograder.feedback import render_feedback
+from autograder.feedback import render_feedback, wrap
 from autograder.literals import answers_in_notebook, read_notebook, reference_in_notebook
 from autograder.scoring import format_problems, score_coding
 from course.widgets.recorder import notebook_path
@@ -42,7 +42,7 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
     problems = format_problems(answers, turn_ids, rubric.code_ids, rubric.empathy_levels)
     if problems:
         print("Format: some things to fix first:")
-        print("\n".join(f"  - {p}" for p in problems))
+        print("\n".join(wrap(f"  - {p}") for p in problems))
     else:
         print(f"Format: all {len(turn_ids)} therapist turns have a code and an empathy level.")
 
@@ -54,15 +54,15 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
             saved = None
             print(f"Saved file: could not be read ({err}).")
         if saved is not None and saved.value != answers:
-            print("Saved file: NOT up to date. The notebook file holds different answers from the ones checked "
-                  "here. Save (Ctrl+S) and run this check again: what gets graded is the saved file.")
+            print(wrap("Saved file: NOT up to date. The notebook file holds different answers from the ones checked "
+                       "here. Save (Ctrl+S) and run this check again: what gets graded is the saved file."))
         elif saved is not None:
             print("Saved file: up to date.")
 
     solution = locate_solutions(notebook) if test_cell else None
     if solution is None:
-        print("\nFull feedback, with the expert's reasons for each turn, comes from your instructor "
-              "when they grade this exercise.")
+        print("\n" + wrap("Full feedback, with the expert's reasons for each turn, comes from your instructor "
+                           "when they grade this exercise."))
         return
     found = reference_in_notebook(read_notebook(solution), test_cell)
     if found.problem:

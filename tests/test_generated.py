@@ -54,8 +54,9 @@ def answer_key_markers() -> list[str]:
 
 
 def _leaks(texts: dict[str, str], markers: list[str]) -> list[str]:
+    flat = {name: " ".join(html.unescape(text).split()) for name, text in texts.items()}
     return [f"{name}: {marker[:60]}" for name, text in texts.items() for marker in markers
-            if marker in text or marker in html.unescape(text)]
+            if marker in text or " ".join(marker.split()) in flat[name]]
 
 
 def test_no_answer_key_in_exercises_or_course():

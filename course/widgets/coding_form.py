@@ -197,7 +197,15 @@ class CodingForm:
             lines.append(f"{who} ({turn.id}): {turn.text}")
         return "\n".join(lines)
 
+    def as_html(self) -> str:
+        """The transcript as static HTML, for feedback pages."""
+        t = self.transcript
+        turns = "".join(
+            f'<p><b>{html.escape(t.client if turn.speaker == "client" else t.therapist)} ({turn.id}):</b> '
+            f"{html.escape(turn.text)}</p>" for turn in t.turns)
+        return f"<h3>{html.escape(t.title)}</h3><p><em>{html.escape(t.context)}</em></p>{turns}"
+
     def _ipython_display_(self) -> None:
         from course.widgets.keyboard import display_with_keyboard_guard
 
-        display_with_keyboard_guard(self.widget, self.as_text())
+        display_with_keyboard_guard(self.widget, self.as_text(), self.as_html())

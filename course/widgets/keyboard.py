@@ -29,12 +29,15 @@ _MARK_WIDGETS_JS = """
 """.replace("CLASS", WIDGET_CLASS)
 
 
-def display_with_keyboard_guard(widget: Any, text: str) -> None:
-    """Display ``widget`` (with a plain-text stand-in for viewers without widgets) and the guard script."""
+def display_with_keyboard_guard(widget: Any, text: str, html: str | None = None) -> None:
+    """Display ``widget`` with static stand-ins (for feedback pages and viewers without widgets) and the
+    guard script."""
     from IPython.display import Javascript, display
 
     widget.add_class(WIDGET_CLASS)
     bundle = widget._repr_mimebundle_()
     bundle["text/plain"] = text
+    if html is not None:
+        bundle["text/html"] = html
     display(bundle, raw=True)
     display(Javascript(_MARK_WIDGETS_JS))

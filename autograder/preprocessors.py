@@ -1,0 +1,32 @@
+"""nbgrader/nbconvert steps of our own. Each does one job on a notebook, configured through traitlets."""
+
+from __future__ import annotations
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, List, Unicode
+
+
+class ShowWidgetFallbacks(Preprocessor):
+    """Drop live-widget views and scripts from outputs, so that their stand-ins show in static pages.
+
+    A feedback page has no kernel behind it: a widget view renders as nothing there. Attune's widgets
+    also carry a text/html and text/plain version (the transcript), which this step lets through.
+    """
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
+    mimetypes = List(Unicode(), default_value=["application/vnd.jupyter.widget-view+json", "application/javascript"],
+                     help="Output mimetypes to remove before a notebook becomes a static page.").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if data is not None:
+                for mimetype in self.mimetypes:
+                    data.pop(mimetype, None)
+                if not data or (set(data) == {"text/plain"} and "Javascript object" in data["text/plain"]):
+                    continue
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
+        return cell, resources
