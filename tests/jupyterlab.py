@@ -50,6 +50,10 @@ def jupyterlab(root: Path, scratch: Path) -> Iterator[tuple[str, str]]:
            "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
            "JUPYTER_DATA_DIR": str(scratch / "data")}
+    # No "get notified about Jupyter news?" toast over the notebook (it can cover the controls we click).
+    news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     log = open(scratch / "jupyterlab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -147,6 +151,6 @@ def wait_for_file(path: Path, predicate, timeout: float = 30) -> str:
 def copy_course(root: Path, dest: Path) -> Path:
     for name in ("nbgrader_config.py",):
         shutil.copy2(root / name, dest / name)
-    for folder in ("solutions", "exercises"):
+    for folder in ("solutions", "exercises", "course/lessons"):
         shutil.copytree(root / folder, dest / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     return dest

@@ -16,6 +16,7 @@ _CSS = """<style>
 .attune-form .attune-therapist {background: var(--jp-brand-color3, #e3f0fb)}
 .attune-form .attune-who {font-weight: 600}
 .attune-form pre {white-space: pre-wrap; user-select: all}
+.attune-form .widget-html-content {line-height: 1.45}
 </style>"""
 
 

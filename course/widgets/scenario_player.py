@@ -7,6 +7,14 @@ from typing import Any
 
 from course.widgets.recorder import CellRecorder
 
+# Long options must wrap instead of overlapping the next one (ipywidgets fixes the label height).
+_CSS = """<style>
+.attune-widget .widget-radio-box label {height: auto; min-height: var(--jp-widgets-inline-height);
+  line-height: 1.4; white-space: normal; align-items: flex-start; margin: .2em 0}
+.attune-widget .widget-radio-box input {margin-top: .25em}
+.attune-widget .attune-openness {margin-right: .6em}
+.attune-widget .widget-html-content {line-height: 1.45}
+</style>"""
 KIND_WORDS = {"strong": "a strong response", "weaker": "a weaker response", "roadblock": "a roadblock"}
 
 
@@ -45,9 +53,8 @@ class ScenarioPlayer:
         import ipywidgets as w
 
         s = self.scenario
-        self._header = w.HTML(f"<h3>{html.escape(s.title)}</h3><p><em>{html.escape(s.context)}</em></p>")
-        self._meter = w.IntProgress(min=s.openness.min, max=s.openness.max, description="Client openness",
-                                    style={"description_width": "initial"})
+        self._header = w.HTML(f"{_CSS}<h3>{html.escape(s.title)}</h3><p><em>{html.escape(s.context)}</em></p>")
+        self._meter = w.IntProgress(min=s.openness.min, max=s.openness.max, layout=w.Layout(width="12em"))
         self._meter_text = w.HTML()
         self._log = w.HTML()
         self._choices = w.RadioButtons(options=[], value=None, description="What do you say?",
@@ -57,7 +64,7 @@ class ScenarioPlayer:
         self._again = w.Button(description="Start again", tooltip="Start the conversation from the beginning")
         self._again.on_click(self._on_again)
         self._feedback = w.HTML()
-        self.widget = w.VBox([self._header, w.HBox([self._meter, self._meter_text]), self._log, self._choices,
+        self.widget = w.VBox([self._header, w.HBox([self._meter_text, self._meter]), self._log, self._choices,
                               w.HBox([self._say, self._again]), self._feedback])
         self._render()
 
@@ -79,7 +86,8 @@ class ScenarioPlayer:
             return
         s, walk = self.scenario, self.walk
         self._meter.value = walk.openness
-        self._meter_text.value = f"<span>{walk.openness} of {s.openness.max}</span>"
+        self._meter_text.value = (f'<span class="attune-openness" role="status">Client openness: {walk.openness} '
+                                  f"of {s.openness.max}</span>")
         lines = []
         node_name = s.start
         for name, index in walk.steps:
