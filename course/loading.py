@@ -39,6 +39,13 @@ def load_model(path: Path, model: type[M]) -> M:
         raise ContentError("\n".join(lines)) from None
 
 
+def require_unique(ids: list[str], what: str) -> None:
+    """Raise ValueError naming every id that occurs more than once."""
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(repeated)}")
+
+
 def _describe(data: Any, error: dict[str, Any]) -> str:
     """'codes[3] (id 'CR'), field 'definition': Field required' from a pydantic error."""
     loc = error.get("loc", ())

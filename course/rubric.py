@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from course import CONTENT_DIR
-from course.loading import load_model
+from course.loading import load_model, require_unique
 
 RUBRIC_PATH = CONTENT_DIR / "rubric.yaml"
 
@@ -70,9 +70,7 @@ class Rubric(_Strict):
     @model_validator(mode="after")
     def _ids_unique_and_known(self) -> Rubric:
         ids = [c.id for c in self.codes]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"code ids must be unique; repeated: {', '.join(duplicates)}")
+        require_unique(ids, "code ids")
         for rule in self.decision_rules:
             unknown = [c for c in rule.codes if c not in ids]
             if unknown:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, load_model
+from course.loading import ContentError, load_model, require_unique
 
 TRANSCRIPTS_DIR = CONTENT_DIR / "transcripts"
 Tier = Literal["beginner", "intermediate", "advanced"]
@@ -44,10 +44,7 @@ class Transcript(BaseModel):
 
     @model_validator(mode="after")
     def _ids_unique_with_therapist_turns(self) -> Transcript:
-        ids = [t.id for t in self.turns]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"turn ids must be unique; repeated: {', '.join(duplicates)}")
+        require_unique([t.id for t in self.turns], "turn ids")
         if not any(t.speaker == "therapist" for t in self.turns):
             raise ValueError("a transcript needs at least one therapist turn to code")
         return self

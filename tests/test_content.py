@@ -50,6 +50,16 @@ def _broken_copy(tmp_path: Path, source: Path, edit) -> Path:
     return path
 
 
+def _assert_named(tmp_path: Path, source: Path, load, edit, expected: list[str]) -> None:
+    path = _broken_copy(tmp_path, source, edit)
+    with pytest.raises(ContentError) as err:
+        load(path)
+    message = str(err.value)
+    assert str(path) in message
+    for part in expected:
+        assert part in message, message
+
+
 def _del(mapping, key):
     del mapping[key]
 
@@ -63,13 +73,7 @@ def _del(mapping, key):
     (lambda d: d["decision_rules"][0]["codes"].append("ZZ"), ["unknown code(s): ZZ"]),
 ])
 def test_a_broken_rubric_names_file_entry_and_field(tmp_path, edit, expected):
-    path = _broken_copy(tmp_path, RUBRIC_PATH, edit)
-    with pytest.raises(ContentError) as err:
-        load_rubric(path)
-    message = str(err.value)
-    assert str(path) in message
-    for part in expected:
-        assert part in message, message
+    _assert_named(tmp_path, RUBRIC_PATH, load_rubric, edit, expected)
 
 
 TRANSCRIPT = TRANSCRIPTS_DIR / "amira-night-shifts.yaml"
@@ -83,13 +87,7 @@ TRANSCRIPT = TRANSCRIPTS_DIR / "amira-night-shifts.yaml"
     (lambda d: d.update(tier="expert"), ["tier", "beginner"]),
 ])
 def test_a_broken_transcript_names_file_entry_and_field(tmp_path, edit, expected):
-    path = _broken_copy(tmp_path, TRANSCRIPT, edit)
-    with pytest.raises(ContentError) as err:
-        load_transcript(path)
-    message = str(err.value)
-    assert str(path) in message
-    for part in expected:
-        assert part in message, message
+    _assert_named(tmp_path, TRANSCRIPT, load_transcript, edit, expected)
 
 
 def test_invalid_yaml_names_the_line(tmp_path):
