@@ -59,3 +59,14 @@ def test_reference_is_read_from_the_hidden_tests_only():
     assert reference_in_notebook(_nb(cell, grade_id="g"), "g").value == {"T1": {"code": "OQ"}}
     assert "no hidden tests" in reference_in_notebook(_nb("x = 1", grade_id="g"), "g").problem
     assert "no cell" in reference_in_notebook(_nb("x = 1", grade_id="g"), "other").problem
+
+
+def test_recorder_outside_ipython_never_claims_to_have_written():
+    from course.widgets.recorder import CellRecorder
+
+    state = {"T1": {"code": "SR", "empathy": 3}}
+    recorder = CellRecorder("answers", lambda: state, lambda value: [])
+    assert recorder.record({}).action == "restored"
+    recorder.widget_changed()
+    outcome = recorder.record({})
+    assert outcome.action == "ignored" and '"T1": {"code": "SR", "empathy": 3}' in outcome.literal

@@ -108,10 +108,11 @@ class CellRecorder:
             self.changed = False
             return Recorded("restored", self.literal(), tuple(problems))
         state = self._read_state()
-        new_source = replace_assignment(current or "", self.name, state)
-        if shell is not None and hasattr(shell, "set_next_input"):
-            shell.set_next_input(new_source, replace=True)
-            self._pending = (current or "", new_source)
+        if shell is None or not hasattr(shell, "set_next_input") or current is None:
+            return Recorded("ignored", self.literal())  # no notebook to write into: show the text to paste
+        new_source = replace_assignment(current, self.name, state)
+        shell.set_next_input(new_source, replace=True)
+        self._pending = (current, new_source)
         _replace_in_place(value, state)
         self.changed = False
         return Recorded("written", self.literal())
