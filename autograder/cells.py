@@ -20,7 +20,7 @@ def check_format(answers: object, transcript_id: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from course.rubric import load_rubric
-        from course.transcripts import load_transcript
+        from course.transcript import load_transcript
 
         rubric, transcript = load_rubric(), load_transcript(transcript_id)
     turn_ids = transcript.coded_turn_ids

@@ -24,9 +24,18 @@ def course_root(start: Path | None = None) -> Path:
                      "Run this inside the Attune repository.")
 
 
+def lab_command(root: Path, extra: list[str]) -> list[str]:
+    """`jupyter lab` serving the whole course folder (nbgrader needs it as the server root), opening lesson 1."""
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+               f"--LabApp.default_url=/lab/tree/{FIRST_LESSON.as_posix()}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and fresh cloud machines often log in as root
+    return [*command, *extra]
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     root = course_root()
-    command = [sys.executable, "-m", "jupyter", "lab", str(FIRST_LESSON), *args.jupyter_args]
+    command = lab_command(root, args.jupyter_args)
     print(f"Opening the course in JupyterLab from {root} (Ctrl+C twice to stop).", flush=True)
     return subprocess.call(command, cwd=root, env={**os.environ, "PATH": _with_bin_on_path()})
 
@@ -34,8 +43,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_validate(_args: argparse.Namespace) -> int:
     from course.loading import ContentError
     from course.rubric import RUBRIC_PATH, load_rubric
-    from course.scenarios import SCENARIOS_DIR, load_scenario
-    from course.transcripts import TRANSCRIPTS_DIR, load_transcript
+    from course.scenario import SCENARIOS_DIR, load_scenario
+    from course.transcript import TRANSCRIPTS_DIR, load_transcript
 
     failures = 0
     checks = [(RUBRIC_PATH, load_rubric)]
@@ -73,15 +82,17 @@ def _with_bin_on_path() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attune", description="Attune: a Jupyter course in empathic communication.")
     sub = parser.add_subparsers(dest="command", required=True)
-    lab = sub.add_parser("lab", help="open the course in JupyterLab")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
+    lab = sub.add_parser("lab", help="open the course in JupyterLab (other options go to `jupyter lab`)")
     lab.set_defaults(func=cmd_lab)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)
     exercises = sub.add_parser("exercises", help="regenerate exercises/ from solutions/ with nbgrader")
     exercises.add_argument("assignments", nargs="*", help="assignment names (default: all in solutions/)")
     exercises.set_defaults(func=cmd_exercises)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.jupyter_args = extra
     return args.func(args)
 
 

@@ -9,8 +9,8 @@ import yaml
 
 from course.loading import ContentError
 from course.rubric import RUBRIC_PATH, load_rubric
-from course.scenarios import SCENARIOS_DIR, Walk, load_scenario
-from course.transcripts import TRANSCRIPTS_DIR, load_transcript
+from course.scenario import SCENARIOS_DIR, Walk, load_scenario
+from course.transcript import TRANSCRIPTS_DIR, load_transcript
 
 
 def test_the_course_rubric_is_valid_and_complete():

@@ -82,6 +82,8 @@ def test_no_answer_key_in_the_built_wheel(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         texts = {name: archive.read(name).decode("utf-8", errors="ignore") for name in names}
-    assert "course/rubric.yaml" in names and "autograder/scoring.py" in names
+    needed = {"course/rubric.yaml", "course/transcripts/amira-night-shifts.yaml",
+              "course/scenarios/mateus-first-term.yaml", "autograder/scoring.py"}
+    assert needed <= set(names)
     assert not [n for n in names if n.startswith(("solutions/", "exercises/", "tests/"))]
     assert _leaks(texts, answer_key_markers()) == []

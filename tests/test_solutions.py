@@ -11,7 +11,7 @@ from conftest import ROOT
 from autograder.literals import cell_source, hidden_tests
 from autograder.scoring import check_reference
 from course.rubric import load_rubric
-from course.transcripts import load_transcript
+from course.transcript import load_transcript
 
 SOLUTIONS = sorted((ROOT / "solutions").rglob("*.ipynb"))
 

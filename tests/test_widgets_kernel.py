@@ -13,7 +13,7 @@ from conftest import ASSIGNMENT, NOTEBOOK, ROOT
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course.scenarios import load_scenario
+from course.scenario import load_scenario
 from course.widgets import ScenarioPlayer
 
 ANSWER_CELL = "answers = {}\nform.record(answers)"

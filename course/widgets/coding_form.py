@@ -29,7 +29,7 @@ class CodingForm:
     def __init__(self, transcript_id: str, *, exercise: str | None = None, test_cell: str | None = None,
                  variable: str = "answers"):
         from course.rubric import load_rubric
-        from course.transcripts import load_transcript
+        from course.transcript import load_transcript
 
         self.transcript = load_transcript(transcript_id)
         self.rubric = load_rubric()

@@ -22,7 +22,7 @@ class ScenarioPlayer:
     """Plays a scenario from course/scenarios/. The path taken is kept in the notebook via :meth:`record`."""
 
     def __init__(self, scenario_id: str, *, variable: str = "path"):
-        from course.scenarios import Walk, load_scenario
+        from course.scenario import Walk, load_scenario
 
         self.scenario = load_scenario(scenario_id)
         self.walk = Walk(self.scenario)

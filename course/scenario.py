@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
 from course.loading import ContentError, load_model
-from course.transcripts import Tier
+from course.transcript import Tier
 
 SCENARIOS_DIR = CONTENT_DIR / "scenarios"
 
