@@ -2,7 +2,7 @@
 
 nbgrader reads a test cell's score from its LAST execute_result, and gives FULL credit when there is
 none or when it cannot read it, and ZERO when anything reaches stderr (see shared notes). So:
-``check_format`` prints and returns None (visible test, format only), ``grade_coding`` prints
+``check_format`` passes or raises FormatProblems (visible test in a 0-point cell, format only), ``grade_coding`` prints
 feedback and returns a plain float in [0, points] (hidden test), and neither writes to stderr.
 """
 
@@ -15,8 +15,20 @@ from autograder.feedback import render_feedback, wrap
 from autograder.scoring import format_problems, score_coding
 
 
+class FormatProblems(AssertionError):
+    """The answers are not complete or not well formed. Shown as plain words, without a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead of a traceback
+        return str(self).splitlines()
+
+
 def check_format(answers: object, transcript_id: str) -> None:
-    """Print whether the answers have the right shape for this transcript (never their correctness)."""
+    """A visible test: pass quietly-with-a-note when every turn is well formed, else fail in plain words.
+
+    It checks the shape only (known turns, known codes, whole-number levels), never correctness, and sits
+    in a 0-point test cell: failing it costs nothing at grading, but nbgrader's Validate button and a
+    trainee's own run see the problems. The graded cell scores whatever is well formed, turn by turn.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from course.rubric import load_rubric
@@ -26,9 +38,10 @@ def check_format(answers: object, transcript_id: str) -> None:
     turn_ids = transcript.coded_turn_ids
     problems = format_problems(answers, turn_ids, rubric.code_ids, rubric.empathy_levels)
     if problems:
-        print(f"Format check: {len(problems)} thing(s) to fix before submitting:")
-        for problem in problems:
-            print(wrap(f"  - {problem}", indent="  "))
+        lines = [f"Format check: {len(problems)} thing(s) to fix before submitting:"]
+        lines += [wrap(f"- {problem}", indent="  ") for problem in problems]
+        lines.append("Use the coding form, run the answer cell, and save. Turns that are well formed still count.")
+        raise FormatProblems("\n".join(lines))
     else:
         print(f"Format check passed: all {len(turn_ids)} therapist turns have a code and an empathy level.")
         print("This checks the format only; your score comes when your instructor grades the notebook.")

@@ -90,3 +90,17 @@ def test_feedback_shows_scores_and_reasons_but_never_the_key(graded, reference):
             missed = ["T3", "T4", "T10", "T6", "T7"] if student == "partly-correct" else list(reference)
             leaked = [turn for turn in missed if reference[turn]["why"] in page]
             assert not leaked, f"{student}: rationale of missed turns {leaked} in feedback"
+
+
+def test_validate_button_tells_the_truth(tmp_path, reference):
+    """nbgrader validate (the trainee's Validate button) fails an incomplete notebook, naming the turns."""
+    course = make_course(tmp_path)
+    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], cwd=course)
+    released = json.loads((course / "exercises" / ASSIGNMENT / NOTEBOOK).read_text())
+    incomplete, complete = tmp_path / "incomplete.ipynb", tmp_path / "complete.ipynb"
+    incomplete.write_text(json.dumps(with_answers(released, None)))
+    complete.write_text(json.dumps(with_answers(released, {k: {"code": "SR", "empathy": 3} for k in reference})))
+    failed = run_nbgrader(["validate", str(incomplete)], cwd=course).stdout
+    assert "VALIDATION FAILED" in failed and "T1: not coded yet." in failed
+    passed = run_nbgrader(["validate", str(complete)], cwd=course).stdout
+    assert "Success! Your notebook passes all the tests." in passed  # well formed, though mostly wrong
