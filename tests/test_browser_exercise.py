@@ -16,7 +16,7 @@ from course.rubric import load_rubric
 pytestmark = pytest.mark.browser
 
 # Cells of the released notebook, in order (markdown cells count).
-FORM_CELL, ANSWER_CELL = 1, 3
+FORM_CELL, ANSWER_CELL, CHECK_CELL = 1, 3, 5
 
 
 def chosen(reference: dict) -> tuple[dict, float]:
@@ -86,8 +86,13 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
             page.get_by_text("10 of 10 turns fully coded").wait_for()
             lab.run_cell(ANSWER_CELL)
             lab.cell(ANSWER_CELL).get_by_text('"T10"').first.wait_for()
+            # Before saving, the self-check sees that the file on disk lags behind and says so.
+            lab.run_cell(CHECK_CELL)
+            lab.cell(CHECK_CELL).get_by_text("Saved file: NOT up to date.").wait_for()
             lab.save()
             saved = wait_for_file(notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text)).value or {}))
+            lab.run_cell(CHECK_CELL)
+            lab.cell(CHECK_CELL).get_by_text("Saved file: up to date.").wait_for()
             assert answers_in_notebook(json.loads(saved)).value == answers
 
             # A fresh kernel and Run All: the cell restores the form and keeps the literal.
