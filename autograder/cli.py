@@ -57,7 +57,7 @@ def cmd_validate(_args: argparse.Namespace) -> int:
             failures += 1
             print(err, file=sys.stderr)
         else:
-            print(f"ok  {path.relative_to(path.parents[1])}")
+            print(f"ok  {path.relative_to(RUBRIC_PATH.parents[1])}")
     if failures:
         print(f"{failures} content file(s) need fixing.", file=sys.stderr)
     return 1 if failures else 0

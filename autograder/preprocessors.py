@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
+from nbformat import NotebookNode
 from traitlets import Bool, List, Unicode
 
 
@@ -17,7 +18,7 @@ class ShowWidgetFallbacks(Preprocessor):
     mimetypes = List(Unicode(), default_value=["application/vnd.jupyter.widget-view+json", "application/javascript"],
                      help="Output mimetypes to remove before a notebook becomes a static page.").tag(config=True)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
         kept = []
         for output in cell.get("outputs", []):
             data = output.get("data")

@@ -53,7 +53,10 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
         except ValueError as err:
             saved = None
             print(f"Saved file: could not be read ({err}).")
-        if saved is not None and saved.value != answers:
+        if saved is not None and saved.problem:
+            print(wrap(f"Saved file: the answer cell could not be read ({saved.problem}). Run the answer cell "
+                       "and save again."))
+        elif saved is not None and saved.value != answers:
             print(wrap("Saved file: NOT up to date. The notebook file holds different answers from the ones checked "
                        "here. Save (Ctrl+S) and run this check again: what gets graded is the saved file."))
         elif saved is not None:

@@ -92,7 +92,7 @@ class Scenario(_Strict):
         return self
 
     def _fewest_choices(self) -> int:
-        fewest: dict[str, int] = {}
+        """The fewest choices on any path from the start to an ending."""
 
         def walk(name: str, depth: int, seen: frozenset[str]) -> int:
             node = self.nodes[name]
@@ -102,8 +102,7 @@ class Scenario(_Strict):
                 return 10**6
             return min(walk(o.next, depth + 1, seen | {name}) for o in node.options)
 
-        fewest[self.start] = walk(self.start, 0, frozenset())
-        return fewest[self.start]
+        return walk(self.start, 0, frozenset())
 
 
 def load_scenario(source: str | Path) -> Scenario:
