@@ -7,7 +7,15 @@ import shutil
 
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, ROOT
-from jupyterlab import Lab, copy_course, jupyterlab, require_chromium, shutdown_sessions, wait_for_file
+from labdriver import (
+    Lab,
+    accessibility_violations,
+    copy_course,
+    jupyterlab,
+    require_chromium,
+    shutdown_sessions,
+    wait_for_file,
+)
 
 from autograder.exercises import run_nbgrader
 from autograder.literals import answers_in_notebook
@@ -30,7 +38,7 @@ def chosen(reference: dict) -> tuple[dict, float]:
 @pytest.fixture(scope="module")
 def browser():
     require_chromium()
-    from jupyterlab import CHROMIUM, CHROMIUM_ARGS
+    from labdriver import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -52,6 +60,7 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
         try:
             lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
             lab.run_cell(FORM_CELL)
+            assert accessibility_violations(page, ".attune-form") == []
             # Every control has a label of its own (screen readers announce it; get_by_label finds it).
             labels = page.locator(".attune-form select").evaluate_all(
                 "els => els.map(e => e.labels.length === 1 ? e.labels[0].textContent : null)")

@@ -6,7 +6,16 @@ import json
 
 import pytest
 from conftest import ROOT
-from jupyterlab import CHROMIUM, CHROMIUM_ARGS, Lab, copy_course, jupyterlab, require_chromium, wait_for_file
+from labdriver import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Lab,
+    accessibility_violations,
+    copy_course,
+    jupyterlab,
+    require_chromium,
+    wait_for_file,
+)
 
 from autograder.literals import literal_assigned
 
@@ -31,6 +40,7 @@ def test_scenario_plays_to_a_debrief_and_the_path_survives_a_restart(tmp_path):
         lab.open(LESSON)
         lab.run_cell(scenario_cell)
         widget = page.locator(".attune-widget")
+        assert accessibility_violations(page, ".attune-widget") == []
         openness = widget.locator(".attune-openness")
         start = openness.inner_text()
         assert start.startswith("Client openness:")

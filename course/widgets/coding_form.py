@@ -101,7 +101,7 @@ class CodingForm:
         level_options = [("choose a level", NOT_CHOSEN_LEVEL)] + [
             (f"{lvl.level} · {lvl.label}", lvl.level) for lvl in self.rubric.empathy.levels]
         header = w.HTML(
-            f"{_CSS}<h3>{html.escape(t.title)}</h3><p><em>{html.escape(t.context)}</em></p>"
+            f"{_CSS}<h2>{html.escape(t.title)}</h2><p><em>{html.escape(t.context)}</em></p>"
             f"<p>For each turn of the {html.escape(t.therapist.lower())}, choose the behaviour code and the "
             "empathy level. Then run the answer cell below and save the notebook.</p>")
         rows: list[Any] = [header]

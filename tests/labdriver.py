@@ -138,6 +138,14 @@ class Lab:
         self.wait_idle()
 
 
+def accessibility_violations(page, selector: str) -> list[str]:
+    """axe-core's violations inside ``selector`` (labels, names, roles, contrast, heading order...)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=selector)
+    return [f"{v['id']}: {v['help']} ({v['nodes'][0]['html'][:120]})" for v in results.response["violations"]]
+
+
 def wait_for_file(path: Path, predicate, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
