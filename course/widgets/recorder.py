@@ -17,6 +17,7 @@ trainee is shown the literal to paste.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,28 +52,41 @@ def _inline(value: Any) -> str:
 
 
 def replace_assignment(source: str, name: str, value: Any) -> str:
-    """``source`` with its top-level ``name = ...`` statement replaced by ``name = <literal>``.
+    """``source`` with its last top-level ``name = ...`` statement replaced by ``name = <literal>``.
 
-    Everything else in the cell (comments, the record call) is kept. If there is no such statement,
-    or the cell is not valid Python, the assignment is put first.
+    The last one, because that is the one that takes effect and the one graders read. Only the
+    statement itself is replaced (by position, so ``answers = {}; form.record(answers)`` on one line
+    keeps its call); comments and everything else stay. If there is no such statement, or the cell is
+    not valid Python, the assignment is put first.
     """
     statement = f"{name} = {format_literal(value)}"
     try:
         tree = ast.parse(source)
     except SyntaxError:
         tree = None
-    if tree is not None:
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-                lines = source.split("\n")
-                start, end = node.lineno - 1, node.end_lineno or node.lineno
-                return "\n".join([*lines[:start], statement, *lines[end:]])
-    return statement + ("\n" + source if source.strip() else "")
+    assignments = [node for node in (tree.body if tree else [])
+                   if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                           for t in node.targets)]
+    if not assignments:
+        return statement + ("\n" + source if source.strip() else "")
+    node = assignments[-1]
+    start = _char_offset(source, node.lineno, node.col_offset)
+    end = _char_offset(source, node.end_lineno or node.lineno, node.end_col_offset or 0)
+    return source[:start] + statement + source[end:]
+
+
+def _char_offset(source: str, lineno: int, col_bytes: int) -> int:
+    """ast gives columns in UTF-8 bytes; turn (line, byte column) into an index into ``source``."""
+    lines = source.split("\n")
+    before = sum(len(line) + 1 for line in lines[: lineno - 1])
+    return before + len(lines[lineno - 1].encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a record() call did: 'restored', 'written' or 'ignored' (the frontend did not apply the rewrite)."""
+    """What a record() call did: 'restored' (the cell's literal set the widget, or both already matched),
+    'written' (the cell was asked to show the widget's answers) or 'ignored' (nothing could write the
+    cell: the trainee must paste ``literal``)."""
 
     action: str
     literal: str
@@ -87,10 +101,16 @@ class CellRecorder:
         self._read_state = read_state
         self._write_state = write_state
         self.changed = False  # the widget was edited since it last matched the cell
+        self._synced: Any = None  # the cell's literal when widget and cell last matched
         self._pending: tuple[str, str] | None = None  # (cell text before, cell text asked for)
 
     def widget_changed(self) -> None:
         self.changed = True
+
+    @property
+    def unconfirmed(self) -> bool:
+        """A rewrite was asked for, and no later run of the cell has shown that the frontend applied it."""
+        return self._pending is not None
 
     def literal(self) -> str:
         return f"{self.name} = {format_literal(self._read_state())}"
@@ -101,21 +121,27 @@ class CellRecorder:
         if self._pending and current is not None:
             before, asked = self._pending
             if current.strip() == before.strip() and before.strip() != asked.strip():
-                return Recorded("ignored", self.literal())
+                return Recorded("ignored", self.literal())  # ran again, still the old text
             self._pending = None
-        if not self.changed:
-            problems = self._write_state(value)
-            self.changed = False
-            return Recorded("restored", self.literal(), tuple(problems))
         state = self._read_state()
+        if not self.changed or state == value:
+            problems = self._write_state(value) if not self.changed else []
+            self.changed = False
+            self._synced = copy.deepcopy(value)
+            return Recorded("restored", self.literal(), tuple(problems))
         if shell is None or not hasattr(shell, "set_next_input") or current is None:
             return Recorded("ignored", self.literal())  # no notebook to write into: show the text to paste
+        notes = []
+        if self._synced is not None and value != self._synced:
+            notes.append("The answer cell had also been edited by hand; it now holds the form's answers. "
+                         "To keep the hand edits instead, undo (Ctrl+Z) in the cell and run it again.")
         new_source = replace_assignment(current, self.name, state)
         shell.set_next_input(new_source, replace=True)
         self._pending = (current, new_source)
         _replace_in_place(value, state)
         self.changed = False
-        return Recorded("written", self.literal())
+        self._synced = copy.deepcopy(state)
+        return Recorded("written", self.literal(), tuple(notes))
 
 
 def _shell() -> Any:
@@ -148,8 +174,9 @@ def notebook_path() -> Path | None:
     import os
 
     shell = _shell()
-    candidates = [getattr(shell, "user_ns", {}).get("__session__") if shell else None,
-                  os.environ.get("JPY_SESSION_NAME")]
+    namespace = getattr(shell, "user_ns", {}) if shell else {}
+    # JupyterLab and Notebook 7 tell the kernel its notebook's path; VS Code does too, under its own name.
+    candidates = [namespace.get("__session__"), os.environ.get("JPY_SESSION_NAME"), namespace.get("__vsc_ipynb_file__")]
     for candidate in candidates:
         if candidate and str(candidate).endswith(".ipynb"):
             path = Path(candidate)
