@@ -9,7 +9,7 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-from autograder.preprocessors import ShowWidgetFallbacks
+from autograder.preprocessors import HideHiddenTestErrors, ShowWidgetFallbacks
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -25,6 +25,8 @@ c.ClearSolutions.code_stub = {"python": "# (the coding form writes your answers 
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):
-# nbgrader's default list would show them (jupyter/nbgrader#917). Widgets show as their static stand-in
-# (the transcript), since a feedback page has no kernel to draw them.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShowWidgetFallbacks, CSSHTMLHeaderPreprocessor]
+# nbgrader's default list would show them (jupyter/nbgrader#917), and a traceback in a hidden-test cell
+# would quote the key, so those tracebacks become one plain line first. Widgets show as their static
+# stand-in (the transcript), since a feedback page has no kernel to draw them.
+c.GenerateFeedback.preprocessors = [
+    GetGrades, HideHiddenTestErrors, ClearHiddenTests, ShowWidgetFallbacks, CSSHTMLHeaderPreprocessor]

@@ -37,7 +37,7 @@ def locate_solutions(notebook: Path | None) -> Path | None:
 
 
 def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | None = None,
-               test_cell: str | None = None, variable: str = "answers") -> None:
+               test_cell: str | None = None, variable: str = "answers", unconfirmed: bool = False) -> None:
     turn_ids = transcript.coded_turn_ids
     problems = format_problems(answers, turn_ids, rubric.code_ids, rubric.empathy_levels)
     if problems:
@@ -47,6 +47,10 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
         print(f"Format: all {len(turn_ids)} therapist turns have a code and an empathy level.")
 
     notebook = notebook_path()
+    if notebook is None and unconfirmed:
+        print(wrap("Saved file: cannot be checked from here, and the form's last write into the answer cell was "
+                   "not confirmed. Run the answer cell once more: it tells you if your notebook app ignored the "
+                   "write. Then save."))
     if notebook is not None:
         try:
             saved = answers_in_notebook(read_notebook(notebook), variable)

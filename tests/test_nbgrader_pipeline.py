@@ -35,7 +35,12 @@ def partly_correct(reference: dict) -> dict:
     return answers                                   # 20 - 5.5 = 14.5
 
 
-EXPECTED = {"all-correct": 20.0, "partly-correct": 14.5, "untouched": 0.0}
+EXPECTED = {"all-correct": 20.0, "partly-correct": 14.5, "untouched": 0.0, "broken-cell": 0.0, "sabotaged": 0.0}
+
+# Answer-cell texts that break things: a hand edit that lost its closing brace, and code that makes the
+# grading call itself fail (its traceback would quote the hidden key). Gaming the grade UP is issue #5's.
+BROKEN = {"broken-cell": 'answers = {\n    "T1": {"code": "SR", "empathy": 3},\nform.record(answers)',
+          "sabotaged": "import autograder.cells\nautograder.cells.grade_coding = None\nanswers = {}"}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,12 @@ def graded(tmp_path_factory, reference):
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / NOTEBOOK).write_text(json.dumps(with_answers(released, answers), indent=1))
+    for student, source in BROKEN.items():
+        nb = with_answers(released, None)
+        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answers")
+        cell["source"] = source
+        (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
+        (course / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text(json.dumps(nb, indent=1))
     run_nbgrader(["autograde", ASSIGNMENT, "--create"], cwd=course)
     run_nbgrader(["generate_feedback", ASSIGNMENT], cwd=course)
     return course
@@ -80,8 +91,10 @@ def test_feedback_shows_scores_and_reasons_but_never_the_key(graded, reference):
     for student in EXPECTED:
         raw = (graded / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text()
         page = " ".join(html.unescape(raw).split())  # feedback wraps long lines
-        assert "BEGIN HIDDEN TESTS" not in page and "REFERENCE" not in page and "grade_coding" not in page
-        assert "Score:" in page
+        assert "BEGIN HIDDEN TESTS" not in page and "REFERENCE" not in page and "grade_coding(" not in page
+        if student == "sabotaged":  # the traceback would have quoted the key; one plain line instead
+            assert "TypeError: the grading code stopped with an error, so this cell scored 0." in page
+        assert "Score:" in page or student == "sabotaged"
         # The transcript shows as static text (a widget cannot render in a page with no kernel).
         assert "It's the sleep, mostly." in page and "attuneKeyboardGuard" not in page
         if student == "all-correct":
@@ -90,6 +103,8 @@ def test_feedback_shows_scores_and_reasons_but_never_the_key(graded, reference):
             missed = ["T3", "T4", "T10", "T6", "T7"] if student == "partly-correct" else list(reference)
             leaked = [turn for turn in missed if reference[turn]["why"] in page]
             assert not leaked, f"{student}: rationale of missed turns {leaked} in feedback"
+            quoted = [turn for turn in missed if f'"{turn}": {{"code": "{reference[turn]["code"]}"' in page]
+            assert not quoted, f"{student}: reference entries {quoted} quoted in feedback"
 
 
 def test_validate_button_tells_the_truth(tmp_path, reference):

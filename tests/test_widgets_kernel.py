@@ -40,10 +40,22 @@ def test_answer_cell_protocol_and_fallback_when_the_frontend_ignores_rewrites(tm
         ANSWER_CELL,                                          # same old text again: rewrite was ignored
     ], tmp_path)
     assert "No answers yet" in out[1]
-    assert "written into the answer cell" in out[3] and "save" in out[3]
+    assert "written into this cell" in out[3] and "save" in out[3]
     assert out[4].strip() == "{'T1': {'code': 'OQ', 'empathy': 3}}"
     assert "did not let the form fill in the answer cell" in out[5]
     assert 'answers = {\n    "T1": {"code": "OQ", "empathy": 3},\n}' in out[5]
+
+
+def test_run_all_keeps_choices_the_answer_cell_never_received(tmp_path):
+    form_cell = 'from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts")'
+    out = run([
+        form_cell,
+        'answers = {"T2": {"code": "SR", "empathy": 3}}\nform.record(answers)',
+        'form._controls["T1"][0].value = "OQ"\nform._controls["T1"][1].value = 3',  # clicked, not recorded
+        form_cell,                                                     # Run All starts again from the top
+        'answers = {"T2": {"code": "SR", "empathy": 3}}\nform.record(answers)\nprint(sorted(answers))',
+    ], tmp_path)
+    assert "written into this cell" in out[4] and "['T1', 'T2']" in out[4]
 
 
 def test_restoring_a_bad_literal_reports_and_never_crashes(tmp_path):

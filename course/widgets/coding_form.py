@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course.widgets.recorder import CellRecorder, Recorded
+from course.widgets.recorder import CellRecorder, Recorded, unrecorded_predecessor
 
 NOT_CHOSEN_CODE = ""
 NOT_CHOSEN_LEVEL = 0
@@ -38,6 +38,14 @@ class CodingForm:
         self._recorder = CellRecorder(variable, self.answers, self._restore)
         self._restoring = False
         self._build()
+        self._take_over_unrecorded_choices((transcript_id, variable))
+
+    def _take_over_unrecorded_choices(self, key: tuple[str, str]) -> None:
+        previous = unrecorded_predecessor(("coding-form", *key), self)
+        if previous is not None:
+            self._restore(previous.answers())
+            self._recorder.widget_changed()
+            self._refresh()
 
     # -- answers ---------------------------------------------------------------------------------
     def answers(self) -> dict[str, dict[str, Any]]:
@@ -90,7 +98,8 @@ class CodingForm:
         """The self-check: format, whether the saved file is up to date, and feedback where possible."""
         from course.check import self_check
 
-        self_check(answers, self.transcript, self.rubric, exercise=self.exercise, test_cell=self.test_cell)
+        self_check(answers, self.transcript, self.rubric, exercise=self.exercise, test_cell=self.test_cell,
+                   unconfirmed=self._recorder.unconfirmed)
 
     # -- display ---------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -151,8 +160,12 @@ class CodingForm:
         done = sum(1 for c, lvl in self._controls.values()
                    if c.value != NOT_CHOSEN_CODE and lvl.value != NOT_CHOSEN_LEVEL)
         total = len(self._controls)
-        state = ("<b>Changed since the answer cell last ran:</b> run the answer cell below, then save (Ctrl+S)."
-                 if self._recorder.changed else "The answer cell matches this form.")
+        if self._recorder.changed:
+            state = "<b>Changed since the answer cell last ran:</b> run the answer cell below, then save (Ctrl+S)."
+        elif self._recorder.unconfirmed:
+            state = "Written into the answer cell: check it shows your answers, then save (Ctrl+S)."
+        else:
+            state = "The answer cell matches this form."
         self._status.value = f'<p role="status">{done} of {total} turns fully coded. {state}</p>'
         self._literal_view.value = (
             "<p>If running the answer cell does not fill it in (some notebook apps do not allow it), copy this "
@@ -162,8 +175,11 @@ class CodingForm:
     def _show_outcome(self, outcome: Recorded) -> None:
         lines = []
         if outcome.action == "written":
-            lines.append("Your answers were written into the answer cell. Now save the notebook (Ctrl+S): "
-                         "what gets graded is the saved file.")
+            lines.append("Your answers were written into this cell: check that it now shows them, then save the "
+                         "notebook (Ctrl+S). What gets graded is the saved file. If the cell still shows the old "
+                         "text, your notebook app does not allow this: paste the text from 'Your answers as text' "
+                         "in the form into the cell instead.")
+            lines += [f"Note: {p}" for p in outcome.problems]
         elif outcome.action == "ignored":
             lines.append("This notebook app did not let the form fill in the answer cell. Replace the cell's text "
                          "with the text below, run the cell, and save:")

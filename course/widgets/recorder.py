@@ -144,6 +144,23 @@ class CellRecorder:
         return Recorded("written", self.literal(), tuple(notes))
 
 
+# The latest widget per (kind, content id, answer variable) in this kernel; see unrecorded_predecessor.
+_LIVE_WIDGETS: dict[tuple[str, str, str], Any] = {}
+
+
+def unrecorded_predecessor(key: tuple[str, str, str], widget: Any) -> Any | None:
+    """Register ``widget`` as the latest for ``key``; return the one it replaces if that one holds
+    choices its answer cell never received.
+
+    Run All re-runs a widget's cell before its answer cell: a new, empty widget would otherwise replace
+    one with unrecorded choices, and the answer cell would quietly restore the older answers.
+    """
+    previous = _LIVE_WIDGETS.get(key)
+    _LIVE_WIDGETS[key] = widget
+    recorder = getattr(previous, "_recorder", None)
+    return previous if recorder is not None and recorder.changed else None
+
+
 def _shell() -> Any:
     try:
         from IPython import get_ipython

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course.widgets.recorder import CellRecorder
+from course.widgets.recorder import CellRecorder, unrecorded_predecessor
 
 # Long options must wrap instead of overlapping the next one (ipywidgets fixes the label height).
 _CSS = """<style>
@@ -28,12 +28,17 @@ class ScenarioPlayer:
         self.walk = Walk(self.scenario)
         self._recorder = CellRecorder(variable, self.walk.path, self._replay)
         self._build()
+        previous = unrecorded_predecessor(("scenario", scenario_id, variable), self)
+        if previous is not None:  # Run All: keep the path taken in the player this replaces
+            self._replay(previous.walk.path())
+            self._recorder.widget_changed()
 
     def record(self, path: Any) -> None:
         """Called by the cell after the player: keeps the path taken in the notebook file."""
         outcome = self._recorder.record(path)
         if outcome.action == "written":
-            print("Your path was written into this cell. Save the notebook (Ctrl+S) to keep it.")
+            print("Your path was written into this cell: check that it shows it, then save (Ctrl+S) to keep it. "
+                  "If the cell still shows the old text, paste in the text below instead:\n" + outcome.literal)
         elif outcome.action == "ignored":
             print("This notebook app did not let the player fill in the cell. Replace its text with:\n"
                   f"{outcome.literal}\nscenario.record({self._recorder.name})")
