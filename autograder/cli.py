@@ -67,7 +67,13 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     from autograder.exercises import generate_exercise
 
     root = course_root()
-    names = args.assignments or sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir())
+    known = sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = args.assignments or known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        print(f"attune exercises: no solutions/{unknown[0]}/ in {root}; known assignments: {', '.join(known)}",
+              file=sys.stderr)
+        return 2
     for name in names:
         target = generate_exercise(root, name, root / "exercises")
         print(f"generated {target.relative_to(root)} from solutions/{name}")

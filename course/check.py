@@ -71,7 +71,11 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
         print("\n" + wrap("Full feedback, with the expert's reasons for each turn, comes from your instructor "
                            "when they grade this exercise."))
         return
-    found = reference_in_notebook(read_notebook(solution), test_cell)
+    try:
+        found = reference_in_notebook(read_notebook(solution), test_cell)
+    except ValueError as err:
+        print(f"\nThe reference answers could not be read: {err}")
+        return
     if found.problem:
         print(f"\nThe reference in {solution} could not be read ({found.problem}).")
         return

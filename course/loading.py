@@ -23,12 +23,14 @@ def load_model(path: Path, model: type[M]) -> M:
     except FileNotFoundError:
         raise ContentError(f"{path}: file not found.") from None
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=_StrictLoader)  # a safe loader
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
-        raise ContentError(f"{path}:{where}: not valid YAML ({problem}). Check the indentation and quotes.") from None
+        hint = ("Keep one of them." if isinstance(err, yaml.constructor.ConstructorError)
+                else "Check the indentation and quotes.")
+        raise ContentError(f"{path}:{where}: not valid YAML ({problem}). {hint}") from None
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected a mapping of fields at the top level, found {type(data).__name__}.")
     try:
@@ -37,6 +39,29 @@ def load_model(path: Path, model: type[M]) -> M:
         lines = [f"{path}: {len(err.errors())} problem(s):"]
         lines += [f"  - {_describe(data, e)}" for e in err.errors()]
         raise ContentError("\n".join(lines)) from None
+
+
+def check_id_matches_file(item: M, path: Path) -> M:
+    """Content is found by id through its file name, so the two must agree."""
+    item_id = getattr(item, "id", None)
+    if item_id != path.stem:
+        raise ContentError(f"{path}: id: {item_id!r} must match the file name ({path.stem!r}); rename one.")
+    return item
+
+
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML that refuses a key given twice in one mapping (PyYAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice in one mapping (first on line {seen[key]})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 def require_unique(ids: list[str], what: str) -> None:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, load_model
+from course.loading import ContentError, check_id_matches_file, load_model
 from course.transcript import Tier
 
 SCENARIOS_DIR = CONTENT_DIR / "scenarios"
@@ -109,7 +109,7 @@ def load_scenario(source: str | Path) -> Scenario:
     """Load a scenario by id (from course/scenarios/) or by path, validated."""
     path = Path(source)
     if path.suffix in (".yaml", ".yml"):
-        return load_model(path, Scenario)
+        return _load(path)
     return _course_scenario(str(source))
 
 
@@ -118,10 +118,11 @@ def _course_scenario(scenario_id: str) -> Scenario:
     path = SCENARIOS_DIR / f"{scenario_id}.yaml"
     if not path.exists():
         raise ContentError(f"No scenario with id {scenario_id!r} in {SCENARIOS_DIR}.")
-    scenario = load_model(path, Scenario)
-    if scenario.id != path.stem:
-        raise ContentError(f"{path}: id: {scenario.id!r} must match the file name ({path.stem!r}); rename one.")
-    return scenario
+    return _load(path)
+
+
+def _load(path: Path) -> Scenario:
+    return check_id_matches_file(load_model(path, Scenario), path)
 
 
 class Walk:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, load_model, require_unique
+from course.loading import ContentError, check_id_matches_file, load_model, require_unique
 
 TRANSCRIPTS_DIR = CONTENT_DIR / "transcripts"
 Tier = Literal["beginner", "intermediate", "advanced"]
@@ -76,7 +76,4 @@ def _course_transcript(transcript_id: str) -> Transcript:
 
 
 def _load(path: Path) -> Transcript:
-    transcript = load_model(path, Transcript)
-    if transcript.id != path.stem:
-        raise ContentError(f"{path}: id: {transcript.id!r} must match the file name ({path.stem!r}); rename one.")
-    return transcript
+    return check_id_matches_file(load_model(path, Transcript), path)

@@ -55,3 +55,8 @@ def test_attune_lab_serves_the_course_root_with_nbgrader_working(tmp_path):
 def test_attune_validate_passes_on_the_course_content(capsys):
     assert main(["validate"]) == 0
     assert "ok  course/rubric.yaml" in capsys.readouterr().out
+
+
+def test_attune_exercises_names_an_unknown_assignment(capsys):
+    assert main(["exercises", "ex99"]) == 2
+    assert "no solutions/ex99/" in capsys.readouterr().err

@@ -97,6 +97,20 @@ def test_invalid_yaml_names_the_line(tmp_path):
         load_transcript(path)
 
 
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    path = tmp_path / "amira-night-shifts.yaml"
+    path.write_text(TRANSCRIPT.read_text().replace("tier: beginner", "tier: beginner\ntier: advanced", 1))
+    with pytest.raises(ContentError, match=r"line 4.*'tier' appears twice.*first on line 3"):
+        load_transcript(path)
+
+
+def test_scenario_id_must_match_its_file_name(tmp_path):
+    path = tmp_path / "someone-else.yaml"
+    path.write_text((SCENARIOS_DIR / "mateus-first-term.yaml").read_text())
+    with pytest.raises(ContentError, match="must match the file name"):
+        load_scenario(path)
+
+
 def test_transcript_id_must_match_its_file_name(tmp_path):
     path = _broken_copy(tmp_path, TRANSCRIPT, lambda d: d.update(id="someone-else"))
     with pytest.raises(ContentError, match="must match the file name"):

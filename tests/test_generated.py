@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -75,8 +76,21 @@ def test_the_released_answer_cell_is_the_stub():
             assert answers_in_notebook(json.loads(path.read_text())).value == {}
 
 
+def _clean_source_copy(dest: Path) -> Path:
+    """The files git tracks (plus new ones it does not ignore): a build from the repository itself would
+    also pick up whatever an earlier build left in build/."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
 def test_no_answer_key_in_the_built_wheel(tmp_path):
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+    source = _clean_source_copy(tmp_path / "src")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(source)],
                    check=True, cwd=tmp_path, capture_output=True)
     wheel = next(tmp_path.glob("attune-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
@@ -85,5 +99,7 @@ def test_no_answer_key_in_the_built_wheel(tmp_path):
     needed = {"course/rubric.yaml", "course/transcripts/amira-night-shifts.yaml",
               "course/scenarios/mateus-first-term.yaml", "autograder/scoring.py"}
     assert needed <= set(names)
+    modules = [n for n in names if n.endswith(".py")]
+    assert all((ROOT / n).is_file() and (ROOT / n).read_text() == texts[n] for n in modules), "stale module in wheel"
     assert not [n for n in names if n.startswith(("solutions/", "exercises/", "tests/"))]
     assert _leaks(texts, answer_key_markers()) == []
