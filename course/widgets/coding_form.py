@@ -189,7 +189,9 @@ class CodingForm:
             lines.append(f"Loaded {coded} coded turn(s) from the answer cell into the form." if coded else
                          "No answers yet: choose codes in the form above, then run this cell again.")
             lines += [f"Note: {p}" for p in outcome.problems]
-        text = "\n".join(lines)
+        from autograder.feedback import wrap
+
+        text = "\n".join(line if "\n" in line else wrap(line) for line in lines)  # code stays as it is
         print(text)
         self._message.value = f"<pre>{html.escape(text)}</pre>"
         from course.widgets.recorder import notebook_path
