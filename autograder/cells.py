@@ -23,7 +23,7 @@ class FormatProblems(AssertionError):
 
 
 def check_format(answers: object, transcript_id: str) -> None:
-    """A visible test: pass quietly-with-a-note when every turn is well formed, else fail in plain words.
+    """A visible test: print a short note when every turn is well formed, else fail in plain words.
 
     It checks the shape only (known turns, known codes, whole-number levels), never correctness, and sits
     in a 0-point test cell: failing it costs nothing at grading, but nbgrader's Validate button and a
@@ -42,9 +42,8 @@ def check_format(answers: object, transcript_id: str) -> None:
         lines += [wrap(f"- {problem}", indent="  ") for problem in problems]
         lines.append("Use the coding form, run the answer cell, and save. Turns that are well formed still count.")
         raise FormatProblems("\n".join(lines))
-    else:
-        print(f"Format check passed: all {len(turn_ids)} therapist turns have a code and an empathy level.")
-        print("This checks the format only; your score comes when your instructor grades the notebook.")
+    print(f"Format check passed: all {len(turn_ids)} therapist turns have a code and an empathy level.")
+    print("This checks the format only; your score comes when your instructor grades the notebook.")
 
 
 def grade_coding(answers: object, reference: Mapping, points: float, *, reveal: bool = False) -> float:

@@ -25,7 +25,7 @@ class ShowWidgetFallbacks(Preprocessor):
             if data is not None:
                 for mimetype in self.mimetypes:
                     data.pop(mimetype, None)
-                if not data or (set(data) == {"text/plain"} and "Javascript object" in data["text/plain"]):
+                if not data:
                     continue
             kept.append(output)
         if "outputs" in cell:

@@ -102,7 +102,7 @@ def format_problems(answers: object, turn_ids: Collection[str], code_ids: Collec
             problems.append(f"{turn_id}: not coded yet.")
             continue
         for field in FIELDS:
-            problem = _field_problem(answers[turn_id], field, code_ids, levels)
+            problem = field_problem(answers[turn_id], field, code_ids, levels)
             if problem:
                 problems.append(f"{turn_id}: {problem}")
     extra = [str(k) for k in answers if k not in turn_ids]
@@ -127,7 +127,7 @@ def score_coding(answers: object, reference: Mapping, points: float, code_ids: C
             expected = ref[field]
             problem = "not coded" if usable and turn_id not in answers else None
             if usable and problem is None:
-                problem = _field_problem(turn, field, code_ids, levels)
+                problem = field_problem(turn, field, code_ids, levels)
             given = turn.get(field) if isinstance(turn, Mapping) else None
             credit = 0.0
             if usable and problem is None:
@@ -144,7 +144,8 @@ def score_coding(answers: object, reference: Mapping, points: float, code_ids: C
                        float(points))
 
 
-def _field_problem(turn: object, field: str, code_ids: Collection[str], levels: Collection[int]) -> str | None:
+def field_problem(turn: object, field: str, code_ids: Collection[str], levels: Collection[int]) -> str | None:
+    """Why one field of one coded turn cannot be scored, in plain words; None when it is well formed."""
     if not isinstance(turn, Mapping):
         return f"expected {{'code': ..., 'empathy': ...}}, found {type(turn).__name__}"
     if field not in turn or turn[field] is None:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.feedback import render_feedback, wrap
-from autograder.literals import answers_in_notebook, read_notebook, reference_in_notebook
+from autograder.literals import read_notebook, reference_in_notebook
 from autograder.scoring import format_problems, score_coding
-from course.widgets.recorder import notebook_path
+from course.widgets.recorder import notebook_path, saved_answers
 
 
 def locate_solutions(notebook: Path | None) -> Path | None:
@@ -46,25 +46,21 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
     else:
         print(f"Format: all {len(turn_ids)} therapist turns have a code and an empathy level.")
 
-    notebook = notebook_path()
-    if notebook is None and unconfirmed:
+    saved = saved_answers(variable)
+    if saved is None and unconfirmed:
         print(wrap("Saved file: cannot be checked from here, and the form's last write into the answer cell was "
                    "not confirmed. Run the answer cell once more: it tells you if your notebook app ignored the "
                    "write. Then save."))
-    if notebook is not None:
-        try:
-            saved = answers_in_notebook(read_notebook(notebook), variable)
-        except ValueError as err:
-            saved = None
-            print(f"Saved file: could not be read ({err}).")
-        if saved is not None and saved.problem:
-            print(wrap(f"Saved file: the answer cell could not be read ({saved.problem}). Run the answer cell "
-                       "and save again."))
-        elif saved is not None and saved.value != answers:
-            print(wrap("Saved file: NOT up to date. The notebook file holds different answers from the ones checked "
-                       "here. Save (Ctrl+S) and run this check again: what gets graded is the saved file."))
-        elif saved is not None:
-            print("Saved file: up to date.")
+    elif saved is not None and saved.problem:
+        print(wrap(f"Saved file: the answers could not be read ({saved.problem}). Run the answer cell and save "
+                   "again."))
+    elif saved is not None and saved.value != answers:
+        print(wrap("Saved file: NOT up to date. The notebook file holds different answers from the ones checked "
+                   "here. Save (Ctrl+S) and run this check again: what gets graded is the saved file."))
+    elif saved is not None:
+        print("Saved file: up to date.")
+
+    notebook = notebook_path()
 
     solution = locate_solutions(notebook) if test_cell else None
     if solution is None:

@@ -53,6 +53,10 @@ class Transcript(BaseModel):
     def therapist_turns(self) -> tuple[Turn, ...]:
         return tuple(t for t in self.turns if t.speaker == "therapist")
 
+    def speaker_name(self, turn: Turn) -> str:
+        """How a turn's speaker is shown: the client's name or the listener's role."""
+        return self.client if turn.speaker == "client" else self.therapist
+
     @property
     def coded_turn_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.therapist_turns)

@@ -10,7 +10,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, make_course
 
 from autograder.exercises import run_nbgrader
-from autograder.literals import cell_source
+from autograder.literals import cell_source, grade_cell
 from course.widgets.recorder import replace_assignment
 
 pytestmark = pytest.mark.nbgrader
@@ -20,7 +20,7 @@ def with_answers(released: dict, answers: dict | None) -> dict:
     """The released notebook with its answer cell as the form would write it (or untouched)."""
     nb = json.loads(json.dumps(released))
     if answers is not None:
-        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answers")
+        _, cell = grade_cell(nb, "answers")
         cell["source"] = replace_assignment(cell_source(cell), "answers", answers)
     return nb
 
@@ -56,8 +56,7 @@ def graded(tmp_path_factory, reference):
         (folder / NOTEBOOK).write_text(json.dumps(with_answers(released, answers), indent=1))
     for student, source in BROKEN.items():
         nb = with_answers(released, None)
-        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answers")
-        cell["source"] = source
+        grade_cell(nb, "answers")[1]["source"] = source
         (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
         (course / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text(json.dumps(nb, indent=1))
     run_nbgrader(["autograde", ASSIGNMENT, "--create"], cwd=course)

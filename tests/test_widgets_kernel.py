@@ -70,7 +70,8 @@ def test_restoring_a_bad_literal_reports_and_never_crashes(tmp_path):
         "form.record(answers)\nprint(form.answers())",
         "answers = [1, 2]\nform.record(answers)",
     ], tmp_path)
-    assert "'ZZ' is not a code" in flat(out[1]) and "empathy 9 is not a level" in flat(out[1]) and "T99" in out[1]
+    assert "'ZZ' is not a code" in flat(out[1]) and "T99" in out[1]
+    assert "T1: empathy level 9 is outside the scale" in flat(out[1])
     assert "{'T2': {'code': 'SR', 'empathy': 3}}" in out[1]
     assert "should hold a dictionary" in flat(out[2])
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course.widgets.recorder import CellRecorder, Recorded, unrecorded_predecessor
+from autograder.feedback import wrap
+from autograder.scoring import field_problem
+from course.widgets.recorder import CellRecorder, Recorded, saved_answers, unrecorded_predecessor
 
 NOT_CHOSEN_CODE = ""
 NOT_CHOSEN_LEVEL = 0
@@ -65,23 +67,16 @@ class CodingForm:
         problems = []
         self._restoring = True
         try:
-            for turn_id, (code, level) in self._controls.items():
+            for turn_id, controls in self._controls.items():
                 item = value.get(turn_id)
                 item = item if isinstance(item, dict) else {}
-                wanted_code = item.get("code")
-                if wanted_code in self.rubric.code_ids:
-                    code.value = wanted_code
-                else:
-                    code.value = NOT_CHOSEN_CODE
-                    if wanted_code is not None:
-                        problems.append(f"{turn_id}: {wanted_code!r} is not a code of the rubric.")
-                wanted_level = item.get("empathy")
-                if type(wanted_level) is int and wanted_level in self.rubric.empathy_levels:
-                    level.value = wanted_level
-                else:
-                    level.value = NOT_CHOSEN_LEVEL
-                    if wanted_level is not None:
-                        problems.append(f"{turn_id}: empathy {wanted_level!r} is not a level of the scale.")
+                # The same well-formedness rule as grading: what the form shows, the grader can score.
+                for field, control, unset in (("code", controls[0], NOT_CHOSEN_CODE),
+                                              ("empathy", controls[1], NOT_CHOSEN_LEVEL)):
+                    problem = field_problem(item, field, self.rubric.code_ids, self.rubric.empathy_levels)
+                    control.value = unset if problem else item[field]
+                    if problem and item.get(field) is not None:
+                        problems.append(f"{turn_id}: {problem}.")
             problems += [f"{k}: not a therapist turn of this transcript." for k in value if k not in self._controls]
         finally:
             self._restoring = False
@@ -116,7 +111,7 @@ class CodingForm:
         rows: list[Any] = [header]
         self._controls: dict[str, tuple[Any, Any]] = {}
         for turn in t.turns:
-            who = t.client if turn.speaker == "client" else t.therapist
+            who = t.speaker_name(turn)
             rows.append(w.HTML(
                 f'<div class="attune-turn attune-{turn.speaker}"><span class="attune-who">{html.escape(who)} '
                 f"({turn.id}):</span> {html.escape(turn.text)}</div>"))
@@ -189,38 +184,26 @@ class CodingForm:
             lines.append(f"Loaded {coded} coded turn(s) from the answer cell into the form." if coded else
                          "No answers yet: choose codes in the form above, then run this cell again.")
             lines += [f"Note: {p}" for p in outcome.problems]
-        from autograder.feedback import wrap
-
         text = "\n".join(line if "\n" in line else wrap(line) for line in lines)  # code stays as it is
         print(text)
         self._message.value = f"<pre>{html.escape(text)}</pre>"
-        from course.widgets.recorder import notebook_path
-
-        path = notebook_path()
-        if path is not None and outcome.action == "restored":
-            from autograder.literals import answers_in_notebook, read_notebook
-
-            try:
-                saved = answers_in_notebook(read_notebook(path), self._recorder.name)
-            except ValueError:
-                return
-            if saved.value != self.answers():
-                print("Reminder: the notebook file on disk does not hold these answers yet. Save (Ctrl+S).")
+        saved = saved_answers(self._recorder.name) if outcome.action == "restored" else None
+        if saved is not None and saved.problem is None and saved.value != self.answers():
+            print("Reminder: the notebook file on disk does not hold these answers yet. Save (Ctrl+S).")
 
     def as_text(self) -> str:
         """The transcript as plain text: what shows where widgets cannot (feedback pages, plain viewers)."""
         t = self.transcript
         lines = [t.title, "", t.context, ""]
         for turn in t.turns:
-            who = t.client if turn.speaker == "client" else t.therapist
-            lines.append(f"{who} ({turn.id}): {turn.text}")
+            lines.append(f"{t.speaker_name(turn)} ({turn.id}): {turn.text}")
         return "\n".join(lines)
 
     def as_html(self) -> str:
         """The transcript as static HTML, for feedback pages."""
         t = self.transcript
         turns = "".join(
-            f'<p><b>{html.escape(t.client if turn.speaker == "client" else t.therapist)} ({turn.id}):</b> '
+            f"<p><b>{html.escape(t.speaker_name(turn))} ({turn.id}):</b> "
             f"{html.escape(turn.text)}</p>" for turn in t.turns)
         return f"<h3>{html.escape(t.title)}</h3><p><em>{html.escape(t.context)}</em></p>{turns}"
 

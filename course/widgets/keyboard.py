@@ -32,7 +32,7 @@ _MARK_WIDGETS_JS = """
 def display_with_keyboard_guard(widget: Any, text: str, html: str | None = None) -> None:
     """Display ``widget`` with static stand-ins (for feedback pages and viewers without widgets) and the
     guard script."""
-    from IPython.display import Javascript, display
+    from IPython.display import display
 
     widget.add_class(WIDGET_CLASS)
     bundle = widget._repr_mimebundle_()
@@ -40,4 +40,5 @@ def display_with_keyboard_guard(widget: Any, text: str, html: str | None = None)
     if html is not None:
         bundle["text/html"] = html
     display(bundle, raw=True)
-    display(Javascript(_MARK_WIDGETS_JS))
+    # A bare script bundle (no text/plain "<Javascript object>"): static pages drop it without a trace.
+    display({"application/javascript": _MARK_WIDGETS_JS}, raw=True)

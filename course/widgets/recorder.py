@@ -186,6 +186,20 @@ def _replace_in_place(target: Any, state: Any) -> None:
         target[:] = state
 
 
+def saved_answers(name: str) -> Any:
+    """The answer literal in the SAVED notebook file, read as a grader reads it (an
+    ``autograder.literals.Found``), or None where the kernel cannot see its notebook file."""
+    from autograder.literals import Found, answers_in_notebook, read_notebook
+
+    path = notebook_path()
+    if path is None:
+        return None
+    try:
+        return answers_in_notebook(read_notebook(path), name)
+    except ValueError as err:
+        return Found(problem=str(err))
+
+
 def notebook_path() -> Path | None:
     """The path of the notebook this kernel serves, where the frontend tells it (Lab, Notebook 7)."""
     import os

@@ -45,7 +45,6 @@ class ScenarioPlayer:
         else:
             for problem in outcome.problems:
                 print(problem)
-        self._render()
 
     def _replay(self, path: Any) -> list[str]:
         if not isinstance(path, list):
@@ -87,8 +86,6 @@ class ScenarioPlayer:
         self._render()
 
     def _render(self, last: Any = None) -> None:
-        if not hasattr(self, "_log"):
-            return
         s, walk = self.scenario, self.walk
         self._meter.value = walk.openness
         self._meter_text.value = (f'<span class="attune-openness" role="status">Client openness: {walk.openness} '
