@@ -34,6 +34,7 @@ class Node(_Strict):
     options: list[Option] = []
     end: bool = False
     summary: str | None = None
+    resources: bool = Field(False, description="Show the course's crisis and support resources under this node.")
 
     @model_validator(mode="after")
     def _point_or_end(self) -> Node:
