@@ -17,11 +17,12 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "attune"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# keys/ holds the reference answers the hidden tests are built from (see autograder/build.py): never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "keys"]
 
 # Released text of answer cells. A comment is valid Python anywhere, including inside the
-# `answers = {...}` literal that the coding form fills in, so one stub serves every answer cell.
-c.ClearSolutions.code_stub = {"python": "# (the coding form writes your answers here when you run this cell)"}
+# `answers = {...}` literal that a form fills in, so one stub serves every answer cell.
+c.ClearSolutions.code_stub = {"python": "# (the form writes your answers here when you run this cell)"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):

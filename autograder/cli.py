@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIRST_LESSON = Path("course/lessons/01-reflective-listening.ipynb")
+FIRST_LESSON = Path("course/lessons/00-start-here.ipynb")
 
 
 def course_root(start: Path | None = None) -> Path:
@@ -41,7 +41,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(_args: argparse.Namespace) -> int:
+    from course.items import ITEMS_DIR, VOCABULARY_DIR, feelings_and_concerns, load_item_set, referral_terms
     from course.loading import ContentError
+    from course.resources import RESOURCES_PATH, load_resources
     from course.rubric import RUBRIC_PATH, load_rubric
     from course.scenario import SCENARIOS_DIR, load_scenario
     from course.transcript import TRANSCRIPTS_DIR, load_transcript
@@ -50,6 +52,10 @@ def cmd_validate(_args: argparse.Namespace) -> int:
     checks = [(RUBRIC_PATH, load_rubric)]
     checks += [(p, load_transcript) for p in sorted(TRANSCRIPTS_DIR.glob("*.yaml"))]
     checks += [(p, load_scenario) for p in sorted(SCENARIOS_DIR.glob("*.yaml"))]
+    checks += [(p, load_item_set) for p in sorted(ITEMS_DIR.glob("*.yaml"))]
+    checks += [(VOCABULARY_DIR / "feelings-and-concerns.yaml", lambda _p: feelings_and_concerns()),
+               (VOCABULARY_DIR / "referral.yaml", lambda _p: referral_terms()),
+               (RESOURCES_PATH, load_resources)]
     for path, load in checks:
         try:
             load(path)
@@ -61,6 +67,28 @@ def cmd_validate(_args: argparse.Namespace) -> int:
     if failures:
         print(f"{failures} content file(s) need fixing.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from autograder.build import load_manifest, write_exercise
+    from course.loading import ContentError
+
+    root = course_root()
+    solutions = root / "solutions"
+    try:
+        entries = load_manifest(solutions).exercises
+        chosen = [e for e in entries if not args.assignments or e.id in args.assignments]
+        unknown = sorted(set(args.assignments) - {e.id for e in entries})
+        if unknown:
+            print(f"attune build: {unknown[0]} is not in solutions/exercises.yaml", file=sys.stderr)
+            return 2
+        for entry in chosen:
+            path = write_exercise(entry, solutions)
+            print(f"built {path.relative_to(root)}")
+    except ContentError as err:
+        print(f"attune build: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
@@ -92,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     lab.set_defaults(func=cmd_lab)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)
+    build = sub.add_parser("build", help="write solutions/exNN notebooks from exercises.yaml, content and keys")
+    build.add_argument("assignments", nargs="*", help="exercise ids (default: all)")
+    build.set_defaults(func=cmd_build)
     exercises = sub.add_parser("exercises", help="regenerate exercises/ from solutions/ with nbgrader")
     exercises.add_argument("assignments", nargs="*", help="assignment names (default: all in solutions/)")
     exercises.set_defaults(func=cmd_exercises)

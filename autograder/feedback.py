@@ -1,10 +1,11 @@
-"""Plain-text feedback on a CodingScore, for test-cell output, the self-check and reports. No I/O."""
+"""Plain-text feedback on a Score, for test-cell output, the self-check and reports. No I/O."""
 
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
-from autograder.scoring import CodingScore, FieldResult
+from autograder.scoring import FieldResult, Score
 
 WIDTH = 100
 
@@ -13,17 +14,20 @@ def wrap(text: str, indent: str = "") -> str:
     """Wrap a message for pre-formatted output (notebook streams and feedback pages do not wrap)."""
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent or "  ")
 
-FIELD_NAMES = {"code": "code", "empathy": "empathy"}
-
 
 def _mark(result: FieldResult) -> str:
     if result.correct:
         return "✓"
-    return "½" if result.credit > 0 else "✗"
+    return "½" if result.credit >= 0.5 else ("~" if result.credit > 0 else "✗")
 
 
-def _given(result: FieldResult) -> str:
-    return "—" if result.given is None else str(result.given)
+def show_value(value: Any) -> str:
+    """An answer value as a trainee would write it, compactly."""
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "{" + ", ".join(sorted(map(str, value))) + "}" if value else "{}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _verdict(result: FieldResult, reveal: bool) -> str:
@@ -32,9 +36,9 @@ def _verdict(result: FieldResult, reveal: bool) -> str:
     if result.correct:
         return "matches the reference"
     if reveal:
-        return f"reference: {result.expected}"
-    if result.field == "empathy" and result.credit > 0:
-        return "one level from the reference"
+        return f"reference: {show_value(result.expected)}"
+    if result.credit > 0:
+        return "close to the reference" if result.credit >= 0.5 else "partly matches the reference"
     return "differs from the reference"
 
 
@@ -42,23 +46,27 @@ def _fmt_points(value: float) -> str:
     return f"{value:g}"
 
 
-def render_feedback(score: CodingScore, *, reveal: bool) -> str:
-    """Per-turn feedback. With ``reveal`` the expected answers and every rationale are shown
+def render_feedback(score: Score, *, reveal: bool) -> str:
+    """Per-item feedback. With ``reveal`` the expected answers and every rationale are shown
     (self-paced learners who hold the solutions); without it only the trainee's own answers, whether
-    they match, and the rationale of turns coded fully right, so the key does not leak to a cohort."""
-    by_turn: dict[str, list[FieldResult]] = {}
+    they match, and the rationale of items answered fully right, so the key does not leak to a cohort."""
+    by_item: dict[str, list[FieldResult]] = {}
     for r in score.results:
-        by_turn.setdefault(r.turn_id, []).append(r)
-    per_field = {f: sum(r.credit for r in score.results if r.field == f) for f in FIELD_NAMES}
-    totals = ", ".join(f"{name} {_fmt_points(per_field[f])} of {len(by_turn)}" for f, name in FIELD_NAMES.items())
-    lines = [f"Score: {_fmt_points(score.points)} of {_fmt_points(score.max_points)} points ({totals})", ""]
+        by_item.setdefault(r.item_id, []).append(r)
+    totals: dict[str, list[float]] = {}
+    for r in score.results:
+        earned_possible = totals.setdefault(r.label or r.field, [0.0, 0.0])
+        earned_possible[0] += r.credit
+        earned_possible[1] += r.possible
+    summary = ", ".join(f"{label} {_fmt_points(e)} of {_fmt_points(p)}" for label, (e, p) in totals.items())
+    lines = [f"Score: {_fmt_points(score.points)} of {_fmt_points(score.max_points)} points ({summary})", ""]
     lines += [wrap(f"! {p}") for p in score.problems]
-    for turn_id, results in by_turn.items():
-        cells = [f"{r.field} {_given(r):<3} {_mark(r)} {_verdict(r, reveal)}" for r in results]
-        lines.append(f"{turn_id:<4}" + "   |   ".join(cells))
+    for item_id, results in by_item.items():
+        cells = [f"{r.field} {show_value(r.given):<3} {_mark(r)} {_verdict(r, reveal)}" for r in results]
+        lines.append(wrap(f"{item_id:<4}" + "   |   ".join(cells), indent=""))
         if reveal or all(r.correct for r in results):
             lines.append(wrap(f"Why: {results[0].rationale}", indent="      "))
     if not reveal and any(not r.correct for r in score.results):
-        lines += ["", "Where a turn differs, look again at the cue in the client's words and at the rubric's",
+        lines += ["", "Where an answer differs, look again at the cue in the client's words and at the rubric's",
                   "decision rules; your instructor's debrief goes through the reference answers."]
     return "\n".join(lines)

@@ -1,42 +1,61 @@
-"""Scoring coded transcripts against reference answers. Pure functions over plain data: no I/O.
+"""Scoring answers against reference answers. Pure functions over plain data: no I/O.
 
-An answer is a mapping ``{turn_id: {"code": str, "empathy": int}}``; a reference is a mapping
-``{turn_id: {"code": str, "empathy": int, "why": str}}``.
+Every exercise part is a set of items (a therapist turn, a client statement, a vignette, a session), each with
+one or more fields. An answer is ``{item_id: {field: value}}``; a reference is ``{item_id: {field: expected,
+"why": str}}``. How a field earns credit is its :class:`Rule`:
 
-Scoring rule (also stated in the lessons):
+* ``exact``: 1 credit for the reference value, else 0 (behaviour codes, the most helpful response).
+* ``ordinal``: 1 credit for the reference value, 0.5 one step away on the ordered scale, else 0 (empathy levels,
+  referral urgency).
+* ``set``: overlap with the reference set, |given ∩ expected| / |given ∪ expected| (Jaccard), so both
+  missing and extra labels cost credit (feelings, concerns, risk cues).
+* ``number``: 1 credit within the stated tolerance of the reference value, else 0 (session metrics).
 
-* Behaviour code: exact match with the reference earns 1 credit, anything else 0.
-* Empathy level: exact earns 1 credit; one level away earns 0.5; two or more levels away earn 0.
-* Each reference turn is worth 2 credits (code + empathy). The points are
-  ``points * earned / (2 * number of reference turns)``, a plain float clamped to ``[0, points]``.
-
-An answer that cannot be scored (not a mapping, a missing turn, an unknown code, an empathy level
-that is not a whole number on the scale) earns no credit for that field and is reported in plain
-words by turn id. Nothing here raises for a trainee's answer; a broken *reference* raises ValueError,
-because that is the instructor's error and must be loud.
+Each field is worth 1 credit; a part's points are ``points * earned / possible``, a plain float in
+``[0, points]``. An answer that cannot be scored (not a mapping, a missing item, an unknown value, a wrong type)
+earns nothing for that field and is reported in plain words by item id. Nothing here raises for a trainee's
+answer; a broken *reference* raises ValueError, because that is the instructor's error and must be loud.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import math
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
-FIELDS = ("code", "empathy")
-EMPATHY_CREDIT_BY_DISTANCE = {0: 1.0, 1: 0.5}
+RuleKind = Literal["exact", "ordinal", "set", "number"]
+ORDINAL_CREDIT_BY_DISTANCE = {0: 1.0, 1: 0.5}
+NOT_FIELDS = ("why", "note")  # keys of a reference item that are explanations, not answers
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one field is checked and credited. `values` lists what is allowed (in scale order if ordinal)."""
+
+    kind: RuleKind
+    label: str
+    values: tuple[Any, ...] = ()
+    tolerance: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind != "number" and not self.values:
+            raise ValueError(f"rule {self.label!r}: a {self.kind} rule needs its allowed values")
 
 
 @dataclass(frozen=True)
 class FieldResult:
-    """The outcome for one field (code or empathy) of one therapist turn."""
+    """The outcome for one field of one item."""
 
-    turn_id: str
+    item_id: str
     field: str
-    expected: str | int
-    given: object
+    expected: Any
+    given: Any
     credit: float
     possible: float
     problem: str | None
     rationale: str
+    label: str = ""
 
     @property
     def correct(self) -> bool:
@@ -44,7 +63,7 @@ class FieldResult:
 
 
 @dataclass(frozen=True)
-class CodingScore:
+class Score:
     """Per-field results in reference order, answer-level problems, and the points earned."""
 
     results: tuple[FieldResult, ...]
@@ -61,105 +80,173 @@ class CodingScore:
         return sum(r.possible for r in self.results)
 
 
+def coding_rules(code_ids: Collection[str], levels: Collection[int] = (1, 2, 3, 4, 5)) -> dict[str, Rule]:
+    """The rules of transcript coding: one behaviour code and one empathy level per therapist turn."""
+    return {"code": Rule("exact", "behaviour code", tuple(code_ids)),
+            "empathy": Rule("ordinal", "empathy level", tuple(sorted(levels)))}
+
+
+def ordinal_credit(scale: Sequence[Any], expected: Any, given: Any) -> float:
+    """1 on the reference value, 0.5 one step away on the scale, else 0."""
+    distance = abs(list(scale).index(expected) - list(scale).index(given))
+    return ORDINAL_CREDIT_BY_DISTANCE.get(distance, 0.0)
+
+
 def empathy_credit(expected: int, given: int) -> float:
-    """Partial credit for an empathy level: 1 if exact, 0.5 if one level off, else 0."""
-    return EMPATHY_CREDIT_BY_DISTANCE.get(abs(expected - given), 0.0)
+    """Partial credit for an empathy level on the 1-5 scale: 1 if exact, 0.5 if one level off, else 0."""
+    return ordinal_credit((1, 2, 3, 4, 5), expected, given)
+
+
+def set_overlap(expected: Collection[Any], given: Collection[Any]) -> float:
+    """Jaccard overlap of two label sets; two empty sets agree fully."""
+    a, b = set(expected), set(given)
+    return 1.0 if not a and not b else len(a & b) / len(a | b)
+
+
+def field_credit(rule: Rule, expected: Any, given: Any) -> float:
+    """Credit in [0, 1] for a well-formed value (check :func:`field_problem` first)."""
+    if rule.kind == "exact":
+        return float(given == expected)
+    if rule.kind == "ordinal":
+        return ordinal_credit(rule.values, expected, given)
+    if rule.kind == "set":
+        return set_overlap(expected, given)
+    return float(abs(float(given) - float(expected)) <= rule.tolerance + 1e-9)
 
 
 def clamp_points(value: float, points: float) -> float:
     """A plain Python float in [0, points]; nbgrader gives FULL credit for values it cannot read."""
-    return float(min(max(float(value), 0.0), float(points)))
+    value = float(value)
+    if math.isnan(value):
+        return 0.0
+    return float(min(max(value, 0.0), float(points)))
 
 
-def check_reference(reference: Mapping, code_ids: Collection[str], levels: Collection[int]) -> None:
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def field_problem(item: object, field: str, rule: Rule) -> str | None:
+    """Why one field of one answered item cannot be scored, in plain words; None when it is well formed."""
+    if not isinstance(item, Mapping):
+        return f"expected a dictionary like {{{field!r}: ...}}, found {type(item).__name__}"
+    if field not in item or item[field] is None:
+        return f"no {rule.label} given"
+    value = item[field]
+    if rule.kind == "number":
+        if not _is_number(value):
+            return f"the {rule.label} should be a number such as 1.25, found {value!r}"
+        return None
+    if rule.kind == "set":
+        if not isinstance(value, list | tuple | set | frozenset) or not all(isinstance(v, str) for v in value):
+            return f"the {rule.label} should be a list of labels such as [{rule.values[0]!r}], found {value!r}"
+        unknown = sorted({v for v in value if v not in rule.values})
+        return f"not among the {rule.label}: {', '.join(map(repr, unknown))}" if unknown else None
+    return _choice_problem(value, rule)
+
+
+def _choice_problem(value: Any, rule: Rule) -> str | None:
+    if all(type(v) is int for v in rule.values):
+        if type(value) is not int:  # bool is an int subclass, and 3.0 is not a level
+            return (f"the {rule.label} should be a whole number {min(rule.values)}-{max(rule.values)}, "
+                    f"found {value!r}")
+        if value not in rule.values:
+            return f"{rule.label} {value} is outside the scale {min(rule.values)}-{max(rule.values)}"
+        return None
+    if not isinstance(value, str):
+        return f"the {rule.label} should be text such as {rule.values[0]!r}, found {type(value).__name__} {value!r}"
+    if value not in rule.values:
+        for variant, words in ((value.upper(), "capitals"), (value.lower(), "small letters")):
+            if variant in rule.values:
+                return f"{value!r} is not a known {rule.label} (these are written in {words}: {variant!r})"
+        return f"{value!r} is not a known {rule.label}"
+    return None
+
+
+def reference_fields(item: Mapping) -> list[str]:
+    """The answer fields of one reference item (everything but its explanations)."""
+    return [f for f in item if f not in NOT_FIELDS]
+
+
+def check_reference(reference: Mapping, rules: Mapping[str, Rule]) -> None:
     """Raise ValueError if a reference is malformed: it is the key, so it must be loud, never silent."""
     if not isinstance(reference, Mapping) or not reference:
-        raise ValueError("The reference must be a non-empty mapping of turn ids to expected answers.")
-    for turn_id, item in reference.items():
+        raise ValueError("The reference must be a non-empty mapping of item ids to expected answers.")
+    for item_id, item in reference.items():
         if not isinstance(item, Mapping):
-            raise ValueError(f"Reference {turn_id}: expected a mapping with code, empathy and why.")
-        if item.get("code") not in code_ids:
-            raise ValueError(f"Reference {turn_id}: code {item.get('code')!r} is not in the rubric.")
-        if type(item.get("empathy")) is not int or item["empathy"] not in levels:
-            raise ValueError(f"Reference {turn_id}: empathy {item.get('empathy')!r} is not a level of the scale.")
+            raise ValueError(f"Reference {item_id}: expected a mapping of fields and a 'why'.")
         if not isinstance(item.get("why"), str) or not item["why"].strip():
-            raise ValueError(f"Reference {turn_id}: a one-sentence rationale ('why') is required.")
+            raise ValueError(f"Reference {item_id}: a one-sentence rationale ('why') is required.")
+        fields = reference_fields(item)
+        if not fields:
+            raise ValueError(f"Reference {item_id}: no answer fields.")
+        for field in fields:
+            if field not in rules:
+                raise ValueError(f"Reference {item_id}: field {field!r} has no scoring rule.")
+            problem = field_problem(item, field, rules[field])
+            if problem:
+                raise ValueError(f"Reference {item_id}: {problem}.")
 
 
-def format_problems(answers: object, turn_ids: Collection[str], code_ids: Collection[str],
-                    levels: Collection[int]) -> list[str]:
-    """Everything wrong with the *shape* of an answer, in plain words by turn id; [] when all is well.
+def format_problems(answers: object, expected: Mapping[str, Sequence[str]], rules: Mapping[str, Rule],
+                    missing: str = "not answered yet") -> list[str]:
+    """Everything wrong with the *shape* of an answer, in plain words by item id; [] when all is well.
 
-    Checks only format (known turns, known codes, whole-number levels on the scale), never correctness,
-    so it is safe to run where the reference is not available.
+    `expected` maps each item id to its fields. Only format is checked, never correctness, so this is safe
+    to run where the reference is not available.
     """
     if not isinstance(answers, Mapping):
-        return [f"Your answers should be a dictionary of turn ids (like {{'T1': ...}}), "
+        first = next(iter(expected), "T1")
+        return [f"Your answers should be a dictionary of item ids (like {{{first!r}: ...}}), "
                 f"not {type(answers).__name__}. Run the answer cell to let the form write it."]
     problems = []
-    for turn_id in turn_ids:
-        if turn_id not in answers:
-            problems.append(f"{turn_id}: not coded yet.")
+    for item_id, fields in expected.items():
+        if item_id not in answers:
+            problems.append(f"{item_id}: {missing}.")
             continue
-        for field in FIELDS:
-            problem = field_problem(answers[turn_id], field, code_ids, levels)
+        for field in fields:
+            problem = field_problem(answers[item_id], field, rules[field])
             if problem:
-                problems.append(f"{turn_id}: {problem}")
-    extra = [str(k) for k in answers if k not in turn_ids]
+                problems.append(f"{item_id}: {problem}")
+    extra = [str(k) for k in answers if k not in expected]
     if extra:
-        problems.append(f"Unknown turn id(s) {', '.join(sorted(extra))}: this transcript's therapist turns are "
-                        f"{', '.join(turn_ids)}.")
+        problems.append(f"Unknown id(s) {', '.join(sorted(extra))}: the ids here are {', '.join(expected)}.")
     return problems
 
 
-def score_coding(answers: object, reference: Mapping, points: float, code_ids: Collection[str],
-                 levels: Collection[int] = (1, 2, 3, 4, 5)) -> CodingScore:
-    """Score coded turns against a reference; see the module docstring for the rule."""
-    check_reference(reference, code_ids, levels)
+def score_items(answers: object, reference: Mapping, rules: Mapping[str, Rule], points: float) -> Score:
+    """Score answers against a reference; see the module docstring for the rule."""
+    check_reference(reference, rules)
     if points <= 0:
         raise ValueError("points must be positive")
     usable = isinstance(answers, Mapping)
-    problems = [] if usable else format_problems(answers, list(reference), code_ids, levels)
+    expected_fields = {item_id: reference_fields(item) for item_id, item in reference.items()}
+    problems = [] if usable else format_problems(answers, expected_fields, rules)
     results = []
-    for turn_id, ref in reference.items():
-        turn = answers.get(turn_id) if usable else None
-        for field in FIELDS:
-            expected = ref[field]
-            problem = "not coded" if usable and turn_id not in answers else None
-            if usable and problem is None:
-                problem = field_problem(turn, field, code_ids, levels)
-            given = turn.get(field) if isinstance(turn, Mapping) else None
-            credit = 0.0
-            if usable and problem is None:
-                credit = float(given == expected) if field == "code" else empathy_credit(expected, given)
-            results.append(FieldResult(turn_id, field, expected, given, credit, 1.0,
-                                       problem if usable else "answer unusable", ref["why"]))
+    for item_id, ref in reference.items():
+        item = answers.get(item_id) if usable else None
+        for field in expected_fields[item_id]:
+            rule = rules[field]
+            if not usable:
+                problem: str | None = "answer unusable"
+            elif item_id not in answers:
+                problem = "not answered"
+            else:
+                problem = field_problem(item, field, rule)
+            given = item.get(field) if isinstance(item, Mapping) else None
+            credit = field_credit(rule, ref[field], given) if problem is None else 0.0
+            results.append(FieldResult(item_id, field, ref[field], given, credit, 1.0, problem, ref["why"],
+                                       rule.label))
     if usable:
         extra = [str(k) for k in answers if k not in reference]
         if extra:
-            problems.append(f"Unknown turn id(s) {', '.join(sorted(extra))} were ignored.")
+            problems.append(f"Unknown id(s) {', '.join(sorted(extra))} were ignored.")
     earned = sum(r.credit for r in results)
     possible = sum(r.possible for r in results)
-    return CodingScore(tuple(results), tuple(problems), clamp_points(points * earned / possible, points),
-                       float(points))
+    return Score(tuple(results), tuple(problems), clamp_points(points * earned / possible, points), float(points))
 
 
-def field_problem(turn: object, field: str, code_ids: Collection[str], levels: Collection[int]) -> str | None:
-    """Why one field of one coded turn cannot be scored, in plain words; None when it is well formed."""
-    if not isinstance(turn, Mapping):
-        return f"expected {{'code': ..., 'empathy': ...}}, found {type(turn).__name__}"
-    if field not in turn or turn[field] is None:
-        return f"no {'behaviour code' if field == 'code' else 'empathy level'} chosen"
-    value = turn[field]
-    if field == "code":
-        if not isinstance(value, str):
-            return f"the code should be text such as 'SR', found {type(value).__name__} {value!r}"
-        if value not in code_ids:
-            hint = " (codes are written in capitals)" if value.upper() in code_ids else ""
-            return f"{value!r} is not a code of the rubric{hint}"
-        return None
-    if type(value) is not int:  # bool is an int subclass, and 3.0 is not a level
-        return f"the empathy level should be a whole number {min(levels)}-{max(levels)}, found {value!r}"
-    if value not in levels:
-        return f"empathy level {value} is outside the scale {min(levels)}-{max(levels)}"
-    return None
+def score_coding(answers: object, reference: Mapping, points: float, code_ids: Collection[str],
+                 levels: Collection[int] = (1, 2, 3, 4, 5)) -> Score:
+    """Score coded therapist turns (code + empathy level per turn)."""
+    return score_items(answers, reference, coding_rules(code_ids, levels), points)

@@ -15,7 +15,7 @@ from typing import Any
 
 from autograder.feedback import render_feedback, wrap
 from autograder.literals import read_notebook, reference_in_notebook
-from autograder.scoring import format_problems, score_coding
+from autograder.scoring import format_problems, score_items
 from course.widgets.recorder import notebook_path, saved_answers
 
 
@@ -36,15 +36,17 @@ def locate_solutions(notebook: Path | None) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | None = None,
-               test_cell: str | None = None, variable: str = "answers", unconfirmed: bool = False) -> None:
-    turn_ids = transcript.coded_turn_ids
-    problems = format_problems(answers, turn_ids, rubric.code_ids, rubric.empathy_levels)
+def self_check(answers: Any, part: Any, *, exercise: str | None = None, test_cell: str | None = None,
+               variable: str = "answers", unconfirmed: bool = False) -> None:
+    """Format, saved-file and (where the solutions are at hand) feedback for one exercise part."""
+    problems = format_problems(answers, part.items, part.rules, part.missing)
     if problems:
         print("Format: some things to fix first:")
         print("\n".join(wrap(f"  - {p}") for p in problems))
+    elif part.kind == "coding":
+        print(f"Format: all {len(part.items)} therapist turns have a code and an empathy level.")
     else:
-        print(f"Format: all {len(turn_ids)} therapist turns have a code and an empathy level.")
+        print(f"Format: all {len(part.items)} items are answered.")
 
     saved = saved_answers(variable)
     if saved is None and unconfirmed:
@@ -64,7 +66,7 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
 
     solution = locate_solutions(notebook) if test_cell else None
     if solution is None:
-        print("\n" + wrap("Full feedback, with the expert's reasons for each turn, comes from your instructor "
+        print("\n" + wrap("Full feedback, with the expert's reasons for each item, comes from your instructor "
                            "when they grade this exercise."))
         return
     try:
@@ -76,7 +78,7 @@ def self_check(answers: Any, transcript: Any, rubric: Any, *, exercise: str | No
         print(f"\nThe reference in {solution} could not be read ({found.problem}).")
         return
     reference = found.value
-    # One credit per field, as in the graded test: the self-check's score is the exercise's score.
-    score = score_coding(answers, reference, 2.0 * len(reference), rubric.code_ids, rubric.empathy_levels)
+    # One point per field, as in the graded test: the self-check's score is the part's score.
+    score = score_items(answers, reference, part.rules, float(part.n_fields))
     print(f"\nFeedback against the reference answers (from solutions/{solution.parent.name}/{solution.name}):")
     print(render_feedback(score, reveal=True))

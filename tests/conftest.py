@@ -13,7 +13,8 @@ from autograder.literals import reference_in_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "ex01"
-NOTEBOOK = "reflective-listening.ipynb"
+NOTEBOOK = "hearing-the-concern.ipynb"
+PART, VARIABLE, SCORE_CELL = "amira-night-shifts", "amira", "score_amira"  # the first part of ex01
 
 
 def make_course(tmp: Path) -> Path:
@@ -29,7 +30,7 @@ def make_course(tmp: Path) -> Path:
 @pytest.fixture(scope="session")
 def reference() -> dict:
     nb = json.loads((ROOT / "solutions" / ASSIGNMENT / NOTEBOOK).read_text())
-    found = reference_in_notebook(nb, "coding_score")
+    found = reference_in_notebook(nb, SCORE_CELL)
     assert found.problem is None, found.problem
     return found.value
 

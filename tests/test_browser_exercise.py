@@ -1,4 +1,4 @@
-"""In a real JupyterLab in headless Chromium: code ex01 with the form, and the saved file carries the answers."""
+"""In a real JupyterLab in headless Chromium: code ex01's first part with the form; the saved file carries it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, ROOT
+from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE
 from labdriver import (
     Lab,
     accessibility_violations,
@@ -23,8 +23,9 @@ from course.rubric import load_rubric
 
 pytestmark = pytest.mark.browser
 
-# Cells of the released notebook, in order (markdown cells count).
-FORM_CELL, ANSWER_CELL, CHECK_CELL = 1, 3, 5
+# Cells of the released notebook, by position (markdown cells count).
+_IDS = [c.get("id") for c in json.loads((ROOT / "exercises" / ASSIGNMENT / NOTEBOOK).read_text())["cells"]]
+FORM_CELL, ANSWER_CELL, CHECK_CELL = (_IDS.index(f"{name}-{VARIABLE}") for name in ("form", "answers", "check"))
 
 
 def chosen(reference: dict) -> tuple[dict, float]:
@@ -62,22 +63,23 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
             lab.run_cell(FORM_CELL)
             assert accessibility_violations(page, ".attune-form") == []
             # Every control has a label of its own (screen readers announce it; get_by_label finds it).
-            labels = page.locator(".attune-form select").evaluate_all(
+            form = lab.cell(FORM_CELL)
+            labels = form.locator(".attune-form select").evaluate_all(
                 "els => els.map(e => e.labels.length === 1 ? e.labels[0].textContent : null)")
             assert len(labels) == 2 * len(answers) and None not in labels
             # Keyboard alone: focus the first control, arrow to a code, Tab to the level, type its digit.
             cells_before = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count()
-            first = page.get_by_label("T1 behaviour code", exact=True)
+            first = form.get_by_label("T1 behaviour code", exact=True)
             first.focus()
             page.keyboard.press("ArrowDown")            # first code of the rubric: OQ
             page.keyboard.press("Tab")
             page.keyboard.press(str(answers["T1"]["empathy"]))
             page.get_by_text("Changed since the answer cell last ran").wait_for()
-            assert page.get_by_label("T1 empathy level", exact=True).evaluate("s => s.selectedIndex") == 3
+            assert form.get_by_label("T1 empathy level", exact=True).evaluate("s => s.selectedIndex") == 3
             # Letters type ahead in the list; in a notebook they would otherwise insert ('a') or delete cells.
             page.keyboard.press("Tab")
             page.keyboard.press("a")
-            assert page.get_by_label("T2 behaviour code", exact=True).evaluate(
+            assert form.get_by_label("T2 behaviour code", exact=True).evaluate(
                 "s => s.options[s.selectedIndex].text").startswith("AF")
             assert page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count() == cells_before
             codes = load_rubric().code_ids
@@ -86,10 +88,10 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
                 if turn_id == "T1":
                     continue  # chosen by keyboard above
                 # Options are "choose ...", then the rubric's codes in order, and levels 1-5.
-                code = page.get_by_label(f"{turn_id} behaviour code", exact=True)
+                code = form.get_by_label(f"{turn_id} behaviour code", exact=True)
                 code.click()
                 code.select_option(index=1 + codes.index(item["code"]))
-                level = page.get_by_label(f"{turn_id} empathy level", exact=True)
+                level = form.get_by_label(f"{turn_id} empathy level", exact=True)
                 level.click()
                 level.select_option(index=item["empathy"])
             page.get_by_text("10 of 10 turns fully coded").wait_for()
@@ -99,21 +101,22 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
             lab.run_cell(CHECK_CELL)
             lab.cell(CHECK_CELL).get_by_text("Saved file: NOT up to date.").wait_for()
             lab.save()
-            saved = wait_for_file(notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text)).value or {}))
+            saved = wait_for_file(
+                notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text), VARIABLE).value or {}))
             lab.run_cell(CHECK_CELL)
             lab.cell(CHECK_CELL).get_by_text("Saved file: up to date.").wait_for()
-            assert answers_in_notebook(json.loads(saved)).value == answers
+            assert answers_in_notebook(json.loads(saved), VARIABLE).value == answers
 
             # A fresh kernel and Run All: the cell restores the form and keeps the literal.
             lab.restart_and_run_all()
             page.get_by_text("Loaded 10 coded turn(s) from the answer cell into the form.").first.wait_for()
-            shown = page.get_by_label("T2 behaviour code", exact=True).evaluate(
+            shown = form.get_by_label("T2 behaviour code", exact=True).evaluate(
                 "s => s.options[s.selectedIndex].text")
             assert shown.replace("\xa0", " ").startswith("CR · ")
             lab.save()
             after = wait_for_file(notebook, lambda text: "Loaded 10 coded turn(s)" in json.dumps(
                 json.loads(text)["cells"][ANSWER_CELL]["outputs"]))
-            assert answers_in_notebook(json.loads(after)).value == answers
+            assert answers_in_notebook(json.loads(after), VARIABLE).value == answers
             page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
         finally:
             page.close()
@@ -128,5 +131,5 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="attune") as gb:
-        grade = gb.find_grade("coding_score", NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, "browser-trainee")
+        grade = gb.find_grade(SCORE_CELL, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, "browser-trainee")
         assert grade.auto_score == expected_points

@@ -20,7 +20,7 @@ from labdriver import (
 from autograder.literals import literal_assigned
 
 pytestmark = pytest.mark.browser
-LESSON = "course/lessons/01-reflective-listening.ipynb"
+LESSON = "course/lessons/01-hearing-the-concern.ipynb"
 
 
 def test_scenario_plays_to_a_debrief_and_the_path_survives_a_restart(tmp_path):

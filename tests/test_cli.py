@@ -1,4 +1,4 @@
-"""The README's first command: `attune lab` serves the course folder and opens lesson 1."""
+"""The README's first command: `attune lab` serves the course folder and opens the first lesson."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_attune_lab_serves_the_course_root_with_nbgrader_working(tmp_path):
         deadline = time.monotonic() + 90
         while True:
             try:
-                url = f"{base}/api/contents/course/lessons/01-reflective-listening.ipynb?content=0&token={token}"
+                url = f"{base}/api/contents/course/lessons/00-start-here.ipynb?content=0&token={token}"
                 with urllib.request.urlopen(url, timeout=2) as r:
                     assert json.load(r)["type"] == "notebook"
                     break
@@ -48,7 +48,7 @@ def test_attune_lab_serves_the_course_root_with_nbgrader_working(tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
-    assert "/lab/tree/course/lessons/01-reflective-listening.ipynb" in output or "01-reflective" in output
+    assert "/lab/tree/course/lessons/00-start-here.ipynb" in output or "00-start-here" in output
     assert "not a subdirectory of the notebook server root" not in output
 
 

@@ -26,7 +26,9 @@ def test_the_course_rubric_is_valid_and_complete():
 @pytest.mark.parametrize("path", sorted(TRANSCRIPTS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_transcript_is_valid(path):
     transcript = load_transcript(path)
-    assert 8 <= len(transcript.therapist_turns) <= 20
+    # content-guide: 8-20 listener turns; the capstone's calibration transcript may be longer.
+    longest = 30 if transcript.id.endswith("-calibration") else 20
+    assert 8 <= len(transcript.therapist_turns) <= longest
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS_DIR.glob("*.yaml")), ids=lambda p: p.stem)

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT
 
 from autograder.exercises import generate_exercise
@@ -39,8 +40,14 @@ def test_exercises_are_what_generate_assignment_makes_today(tmp_path, assignment
         assert same, f"exercises/{assignment}/{name} differs from solutions/: run `make exercises` and commit"
 
 
+def answer_variables(nb: dict) -> list[str]:
+    """The answer variables of a notebook: one per answer cell (grade id answers_<variable>)."""
+    ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "") for c in nb["cells"]]
+    return [i.removeprefix("answers_") for i in ids if i.startswith("answers_")]
+
+
 def answer_key_markers() -> list[str]:
-    """Strings that only the answer key holds: rationales, reference literals, hidden-test text."""
+    """Strings that only the answer key holds: rationales, reference literals, hidden-test text, key files."""
     markers = []
     for assignment in ASSIGNMENTS:
         for path in (ROOT / "solutions" / assignment).glob("*.ipynb"):
@@ -48,9 +55,19 @@ def answer_key_markers() -> list[str]:
             for cell in nb["cells"]:
                 hidden = hidden_tests(cell_source(cell))
                 markers += [line.strip() for line in hidden.splitlines() if len(line.strip()) > 25]
-            answers = answers_in_notebook(nb).value or {}
-            markers += [f'"{turn}": {json.dumps(item)}' for turn, item in answers.items()]
-    assert len(markers) > 20, "expected the key to yield many markers"
+            for variable in answer_variables(nb):
+                answers = answers_in_notebook(nb, variable).value or {}
+                markers += [f'"{item_id}": {json.dumps(item)}' for item_id, item in answers.items()
+                            if len(json.dumps(item)) > 30]
+        for key in (ROOT / "solutions" / assignment / "keys").rglob("*.yaml"):
+            data = yaml.safe_load(key.read_text())
+            entries = (data.get("turns") or data.get("items") or {}).values()
+            for entry in entries:
+                for field in ("why", "why_best", "example", "weaker"):
+                    value = entry.get(field)
+                    values = value.values() if isinstance(value, dict) else [value]
+                    markers += [" ".join(v.split()) for v in values if isinstance(v, str) and len(v) > 40]
+    assert len(markers) > 200, "expected the key to yield many markers"
     return markers
 
 
@@ -68,12 +85,15 @@ def test_no_answer_key_in_exercises_or_course():
     assert _leaks(texts, [*markers, "BEGIN HIDDEN TESTS", "REFERENCE = {"]) == []
 
 
-def test_the_released_answer_cell_is_the_stub():
+def test_the_released_answer_cells_are_the_stub():
     for assignment in ASSIGNMENTS:
         for path in (ROOT / "exercises" / assignment).glob("*.ipynb"):
-            located = grade_cell(json.loads(path.read_text()), "answers")
-            assert located is not None
-            assert answers_in_notebook(json.loads(path.read_text())).value == {}
+            nb = json.loads(path.read_text())
+            variables = answer_variables(nb)
+            assert variables, f"{path}: no answer cells"
+            for variable in variables:
+                assert grade_cell(nb, f"answers_{variable}") is not None
+                assert answers_in_notebook(nb, variable).value == {}, f"{path}: {variable} is not empty"
 
 
 def _clean_source_copy(dest: Path) -> Path:

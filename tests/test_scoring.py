@@ -1,11 +1,19 @@
-"""The scoring core: exact codes, partial empathy credit, plain floats, problems by turn id."""
+"""The scoring core: exact, ordinal, set and number rules, plain floats, problems by item id."""
 
 import math
 
 import pytest
 
 from autograder.feedback import render_feedback
-from autograder.scoring import clamp_points, empathy_credit, format_problems, score_coding
+from autograder.scoring import (
+    Rule,
+    clamp_points,
+    coding_rules,
+    empathy_credit,
+    format_problems,
+    score_coding,
+    score_items,
+)
 
 CODES = ("OQ", "CQ", "SR", "CR", "AF")
 REF = {
@@ -51,12 +59,12 @@ def test_problems_are_named_by_turn_id_in_plain_words():
     answers = {"T1": {"code": "XX", "empathy": 3}, "T2": {"code": "cr", "empathy": True},
                "T3": {"code": "CQ", "empathy": 2.0}, "T9": {"code": "SR", "empathy": 3}}
     result = score(answers)
-    problems = {(r.turn_id, r.field): r.problem for r in result.results}
-    assert "'XX' is not a code" in problems["T1", "code"]
+    problems = {(r.item_id, r.field): r.problem for r in result.results}
+    assert "'XX' is not a known behaviour code" in problems["T1", "code"]
     assert "capitals" in problems["T2", "code"]
     assert "whole number" in problems["T2", "empathy"]  # True is not a level, though bool is an int
     assert "whole number" in problems["T3", "empathy"]
-    assert problems["T4", "code"] == "not coded"
+    assert problems["T4", "code"] == "not answered"
     assert any("T9" in p for p in result.problems)
     assert result.points == 2.0  # T1 empathy (exact) and T3 code; nothing else earned credit
 
@@ -80,9 +88,11 @@ def test_a_broken_reference_is_loud(bad):
 
 def test_format_problems_checks_shape_not_correctness():
     wrong_but_well_formed = {k: {"code": "SR", "empathy": 1} for k in REF}
-    assert format_problems(wrong_but_well_formed, list(REF), CODES, range(1, 6)) == []
-    problems = format_problems({"T1": {"code": "OQ"}}, list(REF), CODES, range(1, 6))
-    assert problems[0] == "T1: no empathy level chosen"
+    expected = {turn: ("code", "empathy") for turn in REF}
+    rules = coding_rules(CODES)
+    assert format_problems(wrong_but_well_formed, expected, rules) == []
+    problems = format_problems({"T1": {"code": "OQ"}}, expected, rules, missing="not coded yet")
+    assert problems[0] == "T1: no empathy level given"
     assert "T2: not coded yet." in problems
 
 
@@ -98,3 +108,57 @@ def test_feedback_without_reveal_keeps_the_key_of_missed_turns():
 
 def test_points_never_nan():
     assert not math.isnan(score({"T1": {"code": "OQ", "empathy": float("nan")}}).points)
+
+
+FEELINGS = Rule("set", "feelings", ("anxious", "ashamed", "lonely", "angry"))
+DECISION = Rule("ordinal", "referral decision", ("keep-listening", "mention-support", "refer-soon", "urgent-help"))
+RATIO = Rule("number", "reflection-to-question ratio", tolerance=0.01)
+MIXED_RULES = {"feelings": FEELINGS, "decision": DECISION, "r_to_q": RATIO}
+MIXED_REF = {"S1": {"feelings": ["anxious", "ashamed"], "decision": "refer-soon", "r_to_q": 1.5, "why": "x."}}
+
+
+@pytest.mark.parametrize(("given", "credit"), [
+    (["anxious", "ashamed"], 1.0), (["ashamed", "anxious"], 1.0),  # order does not matter
+    (["anxious"], 0.5),                                              # one of two: 1/2
+    (["anxious", "ashamed", "lonely"], 2 / 3),                       # one extra: 2/3
+    (["lonely"], 0.0), ([], 0.0)])
+def test_set_fields_earn_their_jaccard_overlap(given, credit):
+    answers = {"S1": {"feelings": given, "decision": "refer-soon", "r_to_q": 1.5}}
+    result = score_items(answers, MIXED_REF, MIXED_RULES, 3.0)
+    assert result.results[0].credit == pytest.approx(credit)
+    assert result.points == pytest.approx(2 + credit)
+
+
+@pytest.mark.parametrize(("given", "credit"), [("refer-soon", 1.0), ("urgent-help", 0.5), ("mention-support", 0.5),
+                                               ("keep-listening", 0.0)])
+def test_ordinal_fields_give_half_credit_one_step_away(given, credit):
+    answers = {"S1": {"feelings": ["anxious", "ashamed"], "decision": given, "r_to_q": 1.5}}
+    assert score_items(answers, MIXED_REF, MIXED_RULES, 3.0).results[1].credit == credit
+
+
+@pytest.mark.parametrize(("given", "credit"), [(1.5, 1.0), (1.509, 1.0), (1.49, 1.0), (1.52, 0.0), (3, 0.0)])
+def test_number_fields_are_right_within_the_stated_tolerance(given, credit):
+    answers = {"S1": {"feelings": ["anxious", "ashamed"], "decision": "refer-soon", "r_to_q": given}}
+    assert score_items(answers, MIXED_REF, MIXED_RULES, 3.0).results[2].credit == credit
+
+
+@pytest.mark.parametrize(("item", "problem"), [
+    ({"feelings": "anxious"}, "should be a list of labels"),
+    ({"feelings": ["anxius"]}, "not among the feelings: 'anxius'"),
+    ({"decision": "Refer-soon"}, "written in small letters"),
+    ({"r_to_q": "1.5"}, "should be a number"),
+    ({"r_to_q": float("nan")}, "should be a number"),
+    ({"r_to_q": True}, "should be a number")])
+def test_malformed_fields_are_named_and_earn_nothing(item, problem):
+    answers = {"S1": {"feelings": ["anxious", "ashamed"], "decision": "refer-soon", "r_to_q": 1.5, **item}}
+    result = score_items(answers, MIXED_REF, MIXED_RULES, 3.0)
+    problems = [r.problem for r in result.results if r.problem]
+    assert len(problems) == 1 and problem in problems[0]
+    assert result.points == 2.0
+
+
+def test_a_reference_with_an_unscored_field_or_a_bad_value_is_loud():
+    with pytest.raises(ValueError, match="no scoring rule"):
+        score_items({}, {"S1": {"colour": "red", "why": "x."}}, MIXED_RULES, 1.0)
+    with pytest.raises(ValueError, match="not among the feelings"):
+        score_items({}, {"S1": {"feelings": ["bored"], "why": "x."}}, MIXED_RULES, 1.0)

@@ -1,19 +1,22 @@
-"""The answer keys are consistent: a key that disagrees with its cell or transcript would grade silently wrong."""
+"""The answer keys are consistent: a key that disagrees with its cell, its content or the rubric would grade
+silently wrong. And the solutions notebooks are exactly what `attune build` writes from the keys today."""
 
 from __future__ import annotations
 
 import ast
 import json
 
+import nbformat
 import pytest
 from conftest import ROOT
 
+from autograder.build import build_exercise, load_manifest
 from autograder.literals import cell_source, hidden_tests
 from autograder.scoring import check_reference
-from course.rubric import load_rubric
-from course.transcript import load_transcript
+from course.parts import load_part
 
-SOLUTIONS = sorted((ROOT / "solutions").rglob("*.ipynb"))
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = load_manifest(SOLUTIONS).exercises
 
 
 def graded_cells(path):
@@ -30,27 +33,38 @@ def _call(tree: ast.AST, name: str) -> ast.Call:
     return calls[0]
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_coding_key_matches_its_cell_transcript_and_rubric(path):
-    rubric = load_rubric()
-    cells = list(graded_cells(path))
-    assert cells, "a solutions notebook without graded cells"
-    format_checks = [_call(ast.parse(source), "check_format") for meta, source in cells if "check_format" in source]
-    assert len(format_checks) == 1, "one visible format check per notebook"
-    transcript = load_transcript(ast.literal_eval(format_checks[0].args[1]))
-    for meta, source in cells:
+@pytest.mark.parametrize("entry", EXERCISES, ids=lambda e: e.id)
+def test_solutions_notebook_is_what_the_build_writes_today(entry):
+    committed = nbformat.read(SOLUTIONS / entry.id / entry.notebook, as_version=4)
+    built = build_exercise(entry, SOLUTIONS)
+    assert nbformat.writes(committed) == nbformat.writes(built), (
+        f"solutions/{entry.id} is out of date with its keys or content: run `attune build {entry.id}` and "
+        "`attune exercises` and commit")
+
+
+@pytest.mark.parametrize("entry", EXERCISES, ids=lambda e: e.id)
+def test_every_key_matches_its_cell_content_and_rubric(entry):
+    path = SOLUTIONS / entry.id / entry.notebook
+    graded = list(graded_cells(path))
+    scored = [(m, s) for m, s in graded if hidden_tests(s)]
+    auto_parts = [p for p in entry.parts if p.graded == "auto"]
+    assert len(scored) == len(auto_parts), "one hidden-test cell per autograded part"
+    for meta, source in graded:
         hidden = hidden_tests(source)
         if not hidden:
-            assert meta["points"] == 0, f"{meta['grade_id']}: a visible-only test carries no points"
+            # Format checks carry no points; manually graded answer cells carry theirs.
+            assert meta["points"] == 0 or meta.get("solution"), f"{meta['grade_id']}: visible test with points"
             continue
-        grade = _call(ast.parse(hidden), "grade_coding")
-        points = next(k.value for k in grade.keywords if k.arg == "points")
+        tree = ast.parse(hidden)
+        call = _call(tree, "grade")
+        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        part = load_part(keywords["part"])
         # nbgrader: a score above the cell's points fails the whole submission, one below is silently lost.
-        assert ast.literal_eval(points) == meta["points"], meta["grade_id"]
-        reference = next(ast.literal_eval(n.value) for n in ast.parse(hidden).body
+        assert keywords["points"] == meta["points"] == part.n_fields, meta["grade_id"]
+        reference = next(ast.literal_eval(n.value) for n in tree.body
                          if isinstance(n, ast.Assign) and n.targets[0].id == "REFERENCE")
-        check_reference(reference, rubric.code_ids, rubric.empathy_levels)
-        assert list(reference) == list(transcript.coded_turn_ids), "the key must code every therapist turn, in order"
-        for turn, item in reference.items():
-            assert item["why"].endswith("."), f"{turn}: a rationale is one full sentence"
-            assert item["why"].count(". ") <= item["why"].count("'") // 2 + 1, f"{turn}: one sentence only"
+        check_reference(reference, part.rules)
+        assert list(reference) == list(part.items), "the key answers every item, in order"
+        for item_id, item in reference.items():
+            assert tuple(k for k in item if k != "why") == part.items[item_id], f"{item_id}: fields"
+            assert item["why"].strip().endswith((".", ".'", '."', "?")), f"{item_id}: a rationale is a full sentence"

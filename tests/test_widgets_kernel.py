@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import nbformat
-from conftest import ASSIGNMENT, NOTEBOOK, ROOT
+from conftest import ASSIGNMENT, NOTEBOOK, ROOT, VARIABLE
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -37,9 +37,9 @@ def flat(text: str) -> str:
 
 def test_answer_cell_protocol_and_fallback_when_the_frontend_ignores_rewrites(tmp_path):
     out = run([
-        'from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts")',
+        'from course.widgets import AnswerForm\nform = AnswerForm("amira-night-shifts")',
         ANSWER_CELL,                                          # fresh form, empty literal: nothing to restore
-        'form._controls["T1"][0].value = "OQ"\nform._controls["T1"][1].value = 3',  # the trainee's clicks
+        'form._controls["T1"]["code"].value = "OQ"\nform._controls["T1"]["empathy"].value = 3',  # the trainee's clicks
         ANSWER_CELL,                                          # changed form: asks the frontend to rewrite
         "print(answers)",                                     # the kernel's variable follows the form
         ANSWER_CELL,                                          # same old text again: rewrite was ignored
@@ -52,11 +52,11 @@ def test_answer_cell_protocol_and_fallback_when_the_frontend_ignores_rewrites(tm
 
 
 def test_run_all_keeps_choices_the_answer_cell_never_received(tmp_path):
-    form_cell = 'from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts")'
+    form_cell = 'from course.widgets import AnswerForm\nform = AnswerForm("amira-night-shifts")'
     out = run([
         form_cell,
         'answers = {"T2": {"code": "SR", "empathy": 3}}\nform.record(answers)',
-        'form._controls["T1"][0].value = "OQ"\nform._controls["T1"][1].value = 3',  # clicked, not recorded
+        'form._controls["T1"]["code"].value = "OQ"\nform._controls["T1"]["empathy"].value = 3',  # clicked, not recorded
         form_cell,                                                     # Run All starts again from the top
         'answers = {"T2": {"code": "SR", "empathy": 3}}\nform.record(answers)\nprint(sorted(answers))',
     ], tmp_path)
@@ -65,19 +65,19 @@ def test_run_all_keeps_choices_the_answer_cell_never_received(tmp_path):
 
 def test_restoring_a_bad_literal_reports_and_never_crashes(tmp_path):
     out = run([
-        'from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts")',
+        'from course.widgets import AnswerForm\nform = AnswerForm("amira-night-shifts")',
         'answers = {"T1": {"code": "ZZ", "empathy": 9}, "T2": {"code": "SR", "empathy": 3}, "T99": {}}\n'
         "form.record(answers)\nprint(form.answers())",
         "answers = [1, 2]\nform.record(answers)",
     ], tmp_path)
-    assert "'ZZ' is not a code" in flat(out[1]) and "T99" in out[1]
+    assert "'ZZ' is not a known behaviour code" in flat(out[1]) and "T99" in out[1]
     assert "T1: empathy level 9 is outside the scale" in flat(out[1])
     assert "{'T2': {'code': 'SR', 'empathy': 3}}" in out[1]
     assert "should hold a dictionary" in flat(out[2])
 
 
 def test_self_check_in_a_cohort_checks_format_and_defers_feedback(tmp_path):
-    out = run(['from course.widgets import CodingForm\nform = CodingForm("amira-night-shifts", exercise="ex01", '
+    out = run(['from course.widgets import AnswerForm\nform = AnswerForm("amira-night-shifts", exercise="ex01", '
                'test_cell="coding_score")',
                'answers = {"T1": {"code": "OQ", "empathy": 3}}\nform.record(answers)\nform.check(answers)'], tmp_path)
     assert "T2: not coded yet." in out[1]
@@ -89,7 +89,7 @@ def test_self_check_for_a_self_paced_learner_gives_reasons(tmp_path, reference):
         shutil.copytree(ROOT / folder / ASSIGNMENT, tmp_path / folder / ASSIGNMENT)
     notebook = nbformat.read(tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4)
     sources = [c.source for c in notebook.cells if c.cell_type == "code"]
-    sources[1] = 'answers = {"T1": {"code": "SR", "empathy": 3}}\nform.record(answers)'
+    sources[1] = f'{VARIABLE} = {{"T1": {{"code": "SR", "empathy": 3}}}}\n{VARIABLE}_form.record({VARIABLE})'
     out = run(sources[:3], tmp_path / "exercises" / ASSIGNMENT)
     assert "Feedback against the reference answers" in flat(out[2])
     assert "reference: OQ" in out[2] and reference["T1"]["why"] in " ".join(out[2].split())

@@ -1,6 +1,6 @@
 """Interactive widgets for lessons and exercises. ipywidgets is imported only when a widget is built."""
 
-from course.widgets.coding_form import CodingForm
+from course.widgets.answer_form import AnswerForm
 from course.widgets.scenario_player import ScenarioPlayer
 
-__all__ = ["CodingForm", "ScenarioPlayer"]
+__all__ = ["AnswerForm", "ScenarioPlayer"]

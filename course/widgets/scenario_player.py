@@ -104,14 +104,23 @@ class ScenarioPlayer:
             self._choices.options = []
             self._choices.layout.display = "none"
             self._say.disabled = True
-            self._feedback.value = self._debrief()
+            self._feedback.value = self._debrief() + self._resources()
             return
         self._choices.layout.display = None
         self._say.disabled = False
         self._choices.options = [(o.text, i) for i, o in enumerate(walk.node.options)]
         self._choices.value = None
         self._feedback.value = (
-            f"<p><b>That was {KIND_WORDS[last.kind]}.</b> {html.escape(last.feedback)}</p>" if last else "")
+            f"<p><b>That was {KIND_WORDS[last.kind]}.</b> {html.escape(last.feedback)}</p>" if last else ""
+        ) + self._resources()
+
+    def _resources(self) -> str:
+        """Support resources under nodes that touch on risk (a course setting the instructor localises)."""
+        if not self.walk.node.resources:
+            return ""
+        from course.resources import resources_html
+
+        return resources_html()
 
     def _debrief(self) -> str:
         s = self.scenario

@@ -1,0 +1,383 @@
+"""Building the exercise source notebooks (solutions/exNN/*.ipynb) from one source of truth.
+
+solutions/exercises.yaml says which parts each exercise has; the course content (transcripts and item files)
+says what trainees see; solutions/exNN/keys/<part>.yaml holds the expert reference answers with their
+rationales. This module writes the nbgrader source notebooks from those, with the reference answers inside the
+hidden tests. `attune build` runs it; a test proves the committed notebooks are what it writes today, and
+`attune exercises` then makes the trainee versions (exercises/) with nbgrader.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import nbformat
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from autograder.metrics import session_summary
+from course.loading import ContentError, load_model
+from course.widgets.recorder import format_literal
+
+MANIFEST = "exercises.yaml"
+KEYS_DIR = "keys"
+SECOND_CODING_DIR = "second-coding"
+NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                    "name": "python3"}, "language_info": {"name": "python"}}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class PartEntry(_Strict):
+    part: str = Field(description="A transcript id or an item file id.")
+    variable: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="The answer variable in the notebook.")
+    graded: Literal["auto", "manual"] = "auto"
+
+
+class ExerciseEntry(_Strict):
+    id: str = Field(pattern=r"^ex[0-9]{2}$")
+    notebook: str = Field(pattern=r"^[a-z0-9-]+\.ipynb$")
+    title: str
+    module: int = Field(ge=0)
+    tier: Literal["beginner", "intermediate", "advanced"]
+    lesson: str = Field(pattern=r"^[0-9]{2}-[a-z0-9-]+\.ipynb$")
+    intro: str
+    parts: list[PartEntry] = Field(min_length=1)
+
+
+class Manifest(_Strict):
+    exercises: list[ExerciseEntry]
+
+
+def load_manifest(solutions: Path) -> Manifest:
+    return load_model(solutions / MANIFEST, Manifest)
+
+
+def load_key(solutions: Path, exercise: str, part: str) -> dict:
+    path = solutions / exercise / KEYS_DIR / f"{part}.yaml"
+    if not path.is_file():
+        raise ContentError(f"{path}: no reference answers for part {part!r} of {exercise}; write this key file.")
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected a mapping at the top level.")
+    return data
+
+
+# -- references: key file -> the REFERENCE literal of a hidden test -------------------------------------------
+def reference_for(part_id: str, key: dict, key_path: str) -> dict[str, dict[str, Any]]:
+    """The reference answers of one part, as the hidden test holds them: {item: {field: expected, why}}."""
+    from course.parts import load_part
+
+    part = load_part(part_id)
+    entries = key.get("turns") if part.kind == "coding" else key.get("items")
+    if part.kind == "metrics":
+        return _metrics_reference(part_id)
+    if not isinstance(entries, dict):
+        raise ContentError(f"{key_path}: expected '{'turns' if part.kind == 'coding' else 'items'}:' with one "
+                           "entry per item.")
+    missing = [i for i in part.items if i not in entries]
+    extra = [i for i in entries if i not in part.items]
+    if missing or extra:
+        raise ContentError(f"{key_path}: the key must answer exactly the items of {part_id!r}; "
+                           f"missing {missing or 'none'}, unknown {extra or 'none'}.")
+    reference = {}
+    for item_id in part.items:
+        entry = entries[item_id]
+        if part.kind == "coding":
+            reference[item_id] = {"code": entry["code"], "empathy": entry["empathy"], "why": entry["why"]}
+        elif part.kind == "rating":
+            ratings, whys = entry["ratings"], entry["why"]
+            reasons = " ".join(f"({k}) {whys[k]}" for k in ratings)
+            reference[item_id] = {**ratings, "best": entry["best"],
+                                  "why": f"Most helpful: ({entry['best']}). {entry['why_best']} {reasons}"}
+        elif part.kind == "concerns":
+            reference[item_id] = {"feelings": sorted(entry["feelings"]), "concerns": sorted(entry["concerns"]),
+                                  "why": entry["why"]}
+        elif part.kind == "referral":
+            reference[item_id] = {"decision": entry["decision"], "cues": sorted(entry["cues"]), "why": entry["why"]}
+    return reference
+
+
+def read_coded_session(path: Path) -> tuple[list[str], list[int]]:
+    """The listener turns' codes and empathy levels from a coded-session CSV (turn,speaker,code,empathy,text)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["speaker"] == "therapist"]
+    return [r["code"] for r in rows], [int(r["empathy"]) for r in rows]
+
+
+def _metrics_reference(part_id: str) -> dict[str, dict[str, Any]]:
+    from course import CONTENT_DIR
+    from course.items import load_item_set
+
+    item_set = load_item_set(part_id)
+    sessions = {Path(name).stem: session_summary(*read_coded_session(CONTENT_DIR / "data" / name))
+                for name in item_set.data}  # type: ignore[union-attr]
+    values = list(sessions.values())
+    first, last = values[0], values[-1]
+    names = list(sessions)
+    reference = {}
+    for item in item_set.items:
+        if item.id == "change":
+            values = {m: last[m] - first[m] for m in first}
+            why = f"Each value is {names[-1]} minus {names[0]}: " + ", ".join(
+                f"{m} {last[m]:.4g} - {first[m]:.4g}" for m in first) + "."
+        else:
+            values = sessions[_session_for(item.id, names)]
+            why = "Computed from the listener rows: " + ", ".join(f"{m} = {v:.4g}" for m, v in values.items()) + "."
+        reference[item.id] = {m.id: round(values[m.id], 6) for m in item_set.metrics} | {"why": why}  # type: ignore[union-attr]
+    return reference
+
+
+def _session_for(item_id: str, names: list[str]) -> str:
+    for name in names:
+        if name.endswith(item_id):
+            return name
+    raise ContentError(f"metrics item {item_id!r} names no data file (have {', '.join(names)}).")
+
+
+# -- notebook cells ---------------------------------------------------------------------------------------------
+@dataclass
+class _Cells:
+    cells: list
+
+    def markdown(self, cell_id: str, text: str, *, grade: bool = False, solution: bool = False,
+                 points: float | None = None) -> None:
+        cell = nbformat.v4.new_markdown_cell(text.strip("\n"), id=cell_id)
+        cell.metadata["nbgrader"] = _meta(cell_id, grade=grade, solution=solution, points=points)
+        self.cells.append(cell)
+
+    def code(self, cell_id: str, source: str, *, grade: bool = False, solution: bool = False,
+             points: float | None = None, nbgrader: bool = True) -> None:
+        cell = nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id)
+        if nbgrader:
+            cell.metadata["nbgrader"] = _meta(cell_id, grade=grade, solution=solution, points=points)
+        self.cells.append(cell)
+
+
+def _meta(cell_id: str, *, grade: bool, solution: bool, points: float | None) -> dict:
+    meta = {"grade": grade, "grade_id": cell_id.replace("-", "_"), "locked": not solution, "schema_version": 3,
+            "solution": solution, "task": False}
+    if grade:
+        meta["points"] = points if points is not None else 0
+    return meta
+
+
+def _solution_literal(variable: str, value: dict) -> str:
+    body = format_literal(value)
+    inner = body[2:-2] if body.startswith("{\n") else ""
+    return f"{variable} = {{\n    ### BEGIN SOLUTION\n{inner}\n    ### END SOLUTION\n}}"
+
+
+def _reference_literal(reference: dict) -> str:
+    lines = ["REFERENCE = {"]
+    for item_id, entry in reference.items():
+        fields = ", ".join(f"{json.dumps(k)}: {_py(v)}" for k, v in entry.items() if k != "why")
+        lines.append(f"    {json.dumps(item_id)}: {{{fields},")
+        lines.append(f"        \"why\": {json.dumps(entry['why'], ensure_ascii=False)}}},")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _py(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # ints, floats, strings and lists: JSON is valid Python here
+
+
+HOW_SCORED = {
+    "coding": "Each therapist turn is worth 2 points: the behaviour code earns 1 if it matches the expert reference; "
+              "the empathy level earns 1 if it matches, 0.5 if it is one level away, 0 if further.",
+    "rating": "Each response's empathy rating earns 1 point if it matches the reference, 0.5 if one level away; "
+              "picking the most helpful response earns 1 point.",
+    "concerns": "Feelings and concerns are each worth 1 point, scored by overlap with the expert's set: the labels "
+                "you share divided by all labels either of you chose, so both missed and extra labels cost.",
+    "referral": "The decision earns 1 point if it matches, 0.5 if it is one step away on the scale from 'keep "
+                "listening' to 'urgent help now'; the cues earn 1 point scored by overlap with the expert's set.",
+    "metrics": "Each number earns 1 point if it lies within the stated tolerance of the reference value.",
+}
+
+
+def _part_points(part: Any) -> float:
+    return float(part.n_fields)
+
+
+def build_exercise(entry: ExerciseEntry, solutions: Path) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of one exercise."""
+    from course.items import load_item_set
+    from course.parts import load_part
+
+    cells = _Cells([])
+    auto_parts = [(p, load_part(p.part)) for p in entry.parts if p.graded == "auto"]
+    manual = [p for p in entry.parts if p.graded == "manual"]
+    total = sum(_part_points(part) for _, part in auto_parts)
+    manual_points = 0.0
+    for p in manual:
+        manual_points += _manual_points(load_item_set(p.part))
+    parts_list = "\n".join(f"{i}. {load_part(p.part).title if p.graded == 'auto' else load_item_set(p.part).title}"
+                           for i, p in enumerate(entry.parts, 1))
+    kinds = {part.kind for _, part in auto_parts}
+    scoring = "\n".join(f"* {HOW_SCORED[k]}" for k in HOW_SCORED if k in kinds)
+    points_text = f"{total:g} autograded" + (f" + {manual_points:g} graded by hand" if manual_points else "")
+    cells.markdown("introduction", f"""
+# {entry.title}
+
+**Module {entry.module} · {entry.tier.capitalize()}** · **Points:** {points_text} · **Before you start:** work through
+the lesson `course/lessons/{entry.lesson}`.
+
+{entry.intro}
+
+**Parts**
+
+{parts_list}
+
+**How it is scored**
+
+{scoring}
+
+**How your answers are kept.** A form lives in the kernel, which forgets everything when it stops. So after
+answering, run the answer cell below each form: the form writes your choices into that cell. Then save the
+notebook (Ctrl+S). What your instructor grades is the saved notebook file, nothing else.
+""")
+    for number, p in enumerate(entry.parts, 1):
+        if p.graded == "manual":
+            _manual_cells(cells, number, p, entry, solutions)
+            continue
+        part = load_part(p.part)
+        key_path = solutions / entry.id / KEYS_DIR / f"{p.part}.yaml"
+        reference = reference_for(p.part, load_key(solutions, entry.id, p.part), str(key_path))
+        _auto_cells(cells, number, p, part, entry, reference)
+    nb = nbformat.v4.new_notebook(cells=cells.cells, metadata=NOTEBOOK_METADATA)
+    nb.nbformat_minor = 5
+    return nb
+
+
+def _auto_cells(cells: _Cells, number: int, p: PartEntry, part: Any, entry: ExerciseEntry, reference: dict) -> None:
+    v = p.variable
+    points = _part_points(part)
+    what = {
+        "coding": f"Code each of the {len(part.items)} listener turns: one behaviour code and one empathy level.",
+        "rating": f"For each of the {len(part.items)} client statements, rate every candidate response on the "
+                  "empathy scale, and pick the one you judge most helpful.",
+        "concerns": f"For each of the {len(part.items)} statements, choose the feelings it expresses (named or "
+                    "not) and the concern underneath. Hold Ctrl (Cmd on a Mac) to choose more than one.",
+        "referral": f"For each of the {len(part.items)} situations, decide what the listener should do, and mark "
+                    "the cues that decided it (none, if nothing points to risk or scope).",
+        "metrics": "Compute the summary scores with pandas in the working cell, then type the numbers into the "
+                   "form.",
+    }[part.kind]
+    tolerance = ""
+    if part.kind == "metrics":
+        tolerance = "\n\n" + "\n".join(f"* `{name}`: {rule.label}, within ±{rule.tolerance:g}"
+                                       for name, rule in part.rules.items())
+    cells.markdown(f"part-{v}", f"## Part {number} · {part.title}\n\n**{points:g} points.** {what}{tolerance}")
+    if part.kind == "metrics":
+        from course.items import load_item_set
+
+        data = load_item_set(part.id).data  # type: ignore[union-attr]
+        loads = "\n".join(f"{Path(name).stem.replace('-', '_')} = pd.read_csv(CONTENT_DIR / \"data\" / \"{name}\")"
+                          for name in data)
+        cells.code(f"work-{v}", f"""
+# Your working (not graded): compute the metrics here.
+import pandas as pd
+
+from course import CONTENT_DIR
+
+{loads}
+""", nbgrader=False)
+    cells.code(f"form-{v}", f"""
+from course.widgets import AnswerForm
+
+{v}_form = AnswerForm("{part.id}", exercise="{entry.id}", test_cell="score_{v}", variable="{v}")
+{v}_form
+""")
+    cells.markdown(f"answers-intro-{v}", """
+Run this cell after answering (Shift+Enter). The form fills it in with your choices; then save with Ctrl+S.
+If you change something in the form later, run this cell again and save again. If the cell does not fill
+itself in (some notebook apps do not allow it), open *Your answers as text* in the form and paste that text
+here instead.
+""")
+    solution = {item_id: {k: val for k, val in ref.items() if k != "why"} for item_id, ref in reference.items()}
+    cells.code(f"answers-{v}", f"{_solution_literal(v, solution)}\n{v}_form.record({v})", solution=True)
+    cells.code(f"check-{v}", f"{v}_form.check({v})")
+    cells.code(f"format-{v}", f"""
+# Format only: is every item answered in the right form? (No points by itself.)
+from autograder.cells import check_format
+
+check_format({v}, "{part.id}")
+""", grade=True, points=0)
+    cells.code(f"score-{v}", f"""
+# Your score for this part: computed here when your instructor grades the saved notebook.
+### BEGIN HIDDEN TESTS
+from autograder.cells import grade
+
+{_reference_literal(reference)}
+
+grade(globals().get("{v}"), REFERENCE, part="{part.id}", points={points:g})
+### END HIDDEN TESTS
+""", grade=True, points=points)
+
+
+def _manual_points(item_set: Any) -> float:
+    return float((item_set.points_per_response + 1) * len(item_set.items))  # + 1 per self-coded response
+
+
+def _manual_cells(cells: _Cells, number: int, p: PartEntry, entry: ExerciseEntry, solutions: Path) -> None:
+    from course.items import load_item_set
+
+    s = load_item_set(p.part)
+    key = load_key(solutions, entry.id, p.part).get("items", {})
+    table = "\n".join(f"| {c.criterion} | {c.points} | {c.description} |" for c in s.marking)
+    cells.markdown(f"part-{p.variable}", f"""
+## Part {number} · {s.title}
+
+**{_manual_points(s):g} points, graded by hand** by your instructor with this marking guide
+({s.points_per_response} points per response):
+
+| Criterion | Points | What earns it |
+|---|---|---|
+{table}
+
+Write each response as you would say it to the person: one to three sentences, in your own words.
+""")
+    for item in s.items:
+        cid = item.id.lower()
+        cells.markdown(f"statement-{cid}", f"**{item.id}** · *{item.who}*\n\n> {item.statement}")
+        example = key.get(item.id, {}).get("example", "")
+        cells.markdown(f"response-{cid}", f"### BEGIN SOLUTION\n{example}\n### END SOLUTION",
+                       grade=True, solution=True, points=s.points_per_response)
+    v = p.variable
+    cells.markdown(f"self-coding-intro-{v}", f"""
+### Coding your own responses ({len(s.items)} points, graded by hand)
+
+Now code each response you wrote, with the rubric, as if a colleague had written it: one behaviour code and
+one empathy level each. Your instructor grades how honest and accurate this self-coding is (1 point per
+response); generous self-ratings are common, and spotting your own roadblocks is the skill.
+""")
+    cells.code(f"form-{v}", f"""
+from course.widgets import AnswerForm
+
+{v}_form = AnswerForm("{s.id}", variable="{v}")
+{v}_form
+""")
+    example = {i.id: key.get(i.id, {}).get("self_coding", {"code": "CR", "empathy": 4}) for i in s.items}
+    cells.code(f"answers-{v}", f"{_solution_literal(v, example)}\n{v}_form.record({v})", grade=True,
+               solution=True, points=len(s.items))
+    cells.code(f"format-{v}", f"""
+# Format only: is every response coded? (No points by itself.)
+from autograder.cells import check_format
+
+check_format({v}, "{s.id}")
+""", grade=True, points=0)
+
+
+def write_exercise(entry: ExerciseEntry, solutions: Path) -> Path:
+    """Write one exercise's source notebook; return its path."""
+    path = solutions / entry.id / entry.notebook
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(nbformat.writes(build_exercise(entry, solutions)) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,189 @@
+"""An exercise part: what is answered (items and their fields), how each field is scored (rules), and what
+the trainee sees (blocks of text, each followed by the controls for an item, if any).
+
+A part is named by the content it is built from: a transcript id (code every therapist turn) or an item file
+id (rate responses, identify concerns, decide on referral, compute session metrics).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from autograder.scoring import Rule, coding_rules
+
+PartKind = Literal["coding", "rating", "concerns", "referral", "metrics"]
+LETTERS = ("a", "b", "c", "d")
+
+
+@dataclass(frozen=True)
+class Block:
+    """Text shown in the form (HTML and plain), then the controls of `item_id` if it has one."""
+
+    html: str
+    text: str
+    item_id: str | None = None
+    css: str = "attune-item"
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    kind: PartKind
+    title: str
+    tier: str
+    intro: str
+    items: dict[str, tuple[str, ...]]
+    rules: dict[str, Rule]
+    choices: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    blocks: tuple[Block, ...] = ()
+    missing: str = "not answered yet"
+
+    @property
+    def n_fields(self) -> int:
+        return sum(len(f) for f in self.items.values())
+
+    def field_label(self, item_id: str, name: str) -> str:
+        """The accessible name of one control, e.g. 'T3 empathy level' or 'R02 response b rating'."""
+        if self.kind == "rating" and name in LETTERS:
+            return f"{item_id} response {name} rating"
+        return f"{item_id} {self.rules[name].label}"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text)
+
+
+@cache
+def load_part(part_id: str) -> Part:
+    """The part built from the transcript or item file with this id."""
+    from course.items import item_set_exists, load_item_set
+    from course.loading import ContentError
+    from course.transcript import TRANSCRIPTS_DIR
+
+    if (TRANSCRIPTS_DIR / f"{part_id}.yaml").is_file():
+        return _coding_part(part_id)
+    if item_set_exists(part_id):
+        item_set = load_item_set(part_id)
+        builder = {"rating": _rating_part, "concerns": _concerns_part, "referral": _referral_part,
+                   "metrics": _metrics_part, "free-text": _self_coding_part}[item_set.kind]
+        return builder(item_set)
+    raise ContentError(f"No transcript or item file with id {part_id!r} in course/transcripts or course/items.")
+
+
+def _coding_part(transcript_id: str) -> Part:
+    from course.rubric import load_rubric
+    from course.transcript import load_transcript
+
+    rubric, t = load_rubric(), load_transcript(transcript_id)
+    blocks = []
+    for turn in t.turns:
+        who = t.speaker_name(turn)
+        blocks.append(Block(
+            f'<span class="attune-who">{_esc(who)} ({turn.id}):</span> {_esc(turn.text)}',
+            f"{who} ({turn.id}): {turn.text}",
+            turn.id if turn.speaker == "therapist" else None,
+            f"attune-turn attune-{turn.speaker}"))
+    return Part(
+        id=t.id, kind="coding", title=t.title, tier=t.tier, intro=t.context,
+        items={tid: ("code", "empathy") for tid in t.coded_turn_ids},
+        rules=coding_rules(rubric.code_ids, rubric.empathy_levels),
+        choices={"code": [(f"{c.id} · {c.label}", c.id) for c in rubric.codes],
+                 "empathy": [(f"{lvl.level} · {lvl.label}", lvl.level) for lvl in rubric.empathy.levels]},
+        blocks=tuple(blocks), missing="not coded yet")
+
+
+def _statement_block(item: Any, body: str) -> Block:
+    return Block(f'<b>{item.id}</b> · <i>{_esc(item.who)}</i> <span class="attune-tier">({item.tier})</span>'
+                 f"<br>{body}", f"{item.id} ({item.who}, {item.tier})", item.id, "attune-turn attune-client")
+
+
+def _rating_part(s: Any) -> Part:
+    from course.rubric import load_rubric
+
+    rubric = load_rubric()
+    levels = rubric.empathy_levels
+    rules = {letter: Rule("ordinal", "empathy rating", levels) for letter in LETTERS}
+    rules["best"] = Rule("exact", "most helpful response", LETTERS)
+    blocks = []
+    for item in s.items:
+        responses = "".join(f"<li><b>{k})</b> {_esc(v)}</li>" for k, v in item.responses.items())
+        block = _statement_block(item, f"&ldquo;{_esc(item.statement)}&rdquo;<ol class='attune-responses'>"
+                                       f"{responses}</ol>")
+        text = "\n".join([block.text, f'"{item.statement}"', *(f"  {k}) {v}" for k, v in item.responses.items())])
+        blocks.append(Block(block.html, text, item.id, block.css))
+    return Part(
+        id=s.id, kind="rating", title=s.title, tier=s.items[0].tier, intro=s.intro or "",
+        items={i.id: (*i.responses, "best") for i in s.items}, rules=rules,
+        choices={**{letter: [(f"{lvl.level} · {lvl.label}", lvl.level) for lvl in rubric.empathy.levels]
+                    for letter in LETTERS}, "best": [(letter, letter) for letter in LETTERS]},
+        blocks=tuple(blocks))
+
+
+def _concerns_part(s: Any) -> Part:
+    from course.items import feelings_and_concerns
+
+    vocab = feelings_and_concerns()
+    blocks = []
+    for item in s.items:
+        block = _statement_block(item, f"&ldquo;{_esc(item.statement)}&rdquo;")
+        blocks.append(Block(block.html, f'{block.text}\n"{item.statement}"', item.id, block.css))
+    return Part(
+        id=s.id, kind="concerns", title=s.title, tier=s.items[0].tier, intro=s.intro or "",
+        items={i.id: ("feelings", "concerns") for i in s.items},
+        rules={"feelings": Rule("set", "feelings", tuple(t.id for t in vocab.feelings)),
+               "concerns": Rule("set", "concerns", tuple(t.id for t in vocab.concerns))},
+        choices={"feelings": [(t.label, t.id) for t in vocab.feelings],
+                 "concerns": [(t.label, t.id) for t in vocab.concerns]},
+        blocks=tuple(blocks))
+
+
+def _referral_part(s: Any) -> Part:
+    from course.items import referral_terms
+
+    terms = referral_terms()
+    blocks = []
+    for item in s.items:
+        block = _statement_block(item, _esc(item.vignette))
+        blocks.append(Block(block.html, f"{block.text}\n{item.vignette}", item.id, block.css))
+    return Part(
+        id=s.id, kind="referral", title=s.title, tier=s.items[0].tier, intro=s.intro or "",
+        items={i.id: ("decision", "cues") for i in s.items},
+        rules={"decision": Rule("ordinal", "referral decision", tuple(t.id for t in terms.decisions)),
+               "cues": Rule("set", "risk and scope cues", tuple(t.id for t in terms.cues))},
+        choices={"decision": [(t.label, t.id) for t in terms.decisions],
+                 "cues": [(t.label, t.id) for t in terms.cues]},
+        blocks=tuple(blocks))
+
+
+def _self_coding_part(s: Any) -> Part:
+    """Free-text responses are graded by hand; the form codes the trainee's OWN responses to them."""
+    from course.rubric import load_rubric
+
+    rubric = load_rubric()
+    blocks = []
+    for item in s.items:
+        block = _statement_block(item, f"&ldquo;{_esc(item.statement)}&rdquo; <i>(code your own response to "
+                                       "this statement)</i>")
+        blocks.append(Block(block.html, f'{block.text}\n"{item.statement}"', item.id, block.css))
+    return Part(
+        id=s.id, kind="coding", title=f"Coding your own responses: {s.title}", tier=s.items[0].tier,
+        intro="Code each response you wrote above as if someone else had written it.",
+        items={i.id: ("code", "empathy") for i in s.items},
+        rules=coding_rules(rubric.code_ids, rubric.empathy_levels),
+        choices={"code": [(f"{c.id} · {c.label}", c.id) for c in rubric.codes],
+                 "empathy": [(f"{lvl.level} · {lvl.label}", lvl.level) for lvl in rubric.empathy.levels]},
+        blocks=tuple(blocks), missing="not coded yet")
+
+
+def _metrics_part(s: Any) -> Part:
+    rules = {m.id: Rule("number", m.label, tolerance=m.tolerance) for m in s.metrics}
+    blocks = []
+    for item in s.items:
+        blocks.append(Block(f"<b>{_esc(item.id)}</b> ({item.tier}): {_esc(item.prompt)}",
+                            f"{item.id} ({item.tier}): {item.prompt}", item.id, "attune-turn attune-client"))
+    return Part(
+        id=s.id, kind="metrics", title=s.title, tier=s.items[0].tier, intro=s.intro or "",
+        items={i.id: tuple(m.id for m in s.metrics) for i in s.items}, rules=rules, blocks=tuple(blocks))
