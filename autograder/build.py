@@ -249,7 +249,9 @@ notebook (Ctrl+S). What your instructor grades is the saved notebook file, nothi
             continue
         part = load_part(p.part)
         key_path = solutions / entry.id / KEYS_DIR / f"{p.part}.yaml"
-        reference = reference_for(p.part, load_key(solutions, entry.id, p.part), str(key_path))
+        # Session metrics are computed from the coded-session data itself; every other part has a key file.
+        key = {} if part.kind == "metrics" else load_key(solutions, entry.id, p.part)
+        reference = reference_for(p.part, key, str(key_path))
         _auto_cells(cells, number, p, part, entry, reference)
     nb = nbformat.v4.new_notebook(cells=cells.cells, metadata=NOTEBOOK_METADATA)
     nb.nbformat_minor = 5
@@ -295,7 +297,7 @@ from course.widgets import AnswerForm
 {v}_form = AnswerForm("{part.id}", exercise="{entry.id}", test_cell="score_{v}", variable="{v}")
 {v}_form
 """)
-    cells.markdown(f"answers-intro-{v}", """
+    cells.markdown(f"save-intro-{v}", """
 Run this cell after answering (Shift+Enter). The form fills it in with your choices; then save with Ctrl+S.
 If you change something in the form later, run this cell again and save again. If the cell does not fill
 itself in (some notebook apps do not allow it), open *Your answers as text* in the form and paste that text

@@ -11,6 +11,7 @@ import yaml
 from conftest import ROOT
 
 from autograder.build import KEYS_DIR, load_manifest
+from autograder.second_coding import compare, load_records, report
 from course import CONTENT_DIR
 from course.items import ITEMS_DIR, TIER_ORDER, load_item_set
 from course.parts import load_part
@@ -108,3 +109,32 @@ def test_risk_scenarios_end_with_resources():
         if any(w in text for w in ("hurting myself", "hurt myself", "suicid", "end my life", "not be here")):
             endings = [n for n in scenario.nodes.values() if n.end]
             assert all(n.resources for n in endings), f"{path.name}: risk content must end with resources"
+
+
+RECORDS = load_records(SOLUTIONS)
+
+
+@pytest.mark.parametrize(("exercise", "part"), CODING_PARTS, ids=[p for _, p in CODING_PARTS])
+def test_every_transcript_was_coded_twice_and_every_disagreement_resolved_into_the_key(exercise, part):
+    assert part in RECORDS, f"{part}: no blind second coding in solutions/{exercise}/keys/second-coding/"
+    record = RECORDS[part]
+    assert record["exercise"] == exercise
+    final = {t: {"code": v["code"], "empathy": v["empathy"]} for t, v in key(exercise, part)["turns"].items()}
+    comparison = compare(record["first"], {t: {f: v[f] for f in ("code", "empathy")}
+                                           for t, v in record["second"].items()})
+    assert set(record["first"]) == set(final)
+    resolutions = record.get("resolutions") or {}
+    assert {t for t, *_ in comparison.disagreements} == set(resolutions), "resolve every disagreement, nothing else"
+    for turn, value in final.items():
+        if turn in resolutions:
+            chosen = resolutions[turn]
+            assert len(chosen["why"].split()) >= 10, f"{part} {turn}: say why"
+            assert value == {"code": chosen["code"], "empathy": chosen["empathy"]}, f"{part} {turn}: key != resolution"
+        else:
+            assert value == record["first"][turn], f"{part} {turn}: the key changed without a recorded resolution"
+
+
+def test_agreement_table_reports_every_exercise():
+    table = report(SOLUTIONS)
+    for entry in EXERCISES:
+        assert any(line.startswith(f"{entry.id:<9}(pooled)") for line in table.splitlines()), entry.id
