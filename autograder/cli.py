@@ -108,6 +108,73 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+def _thresholds(args: argparse.Namespace):
+    from autograder.analytics import Thresholds
+
+    return Thresholds(code_kappa=args.code_kappa, rating_kappa=args.rating_kappa, score=args.score,
+                      max_abs_leniency=args.max_leniency, min_items=args.min_items)
+
+
+def _cohort(args: argparse.Namespace):
+    from autograder.cohort import cohort_table, gradebook_scores
+
+    root = Path(args.course).resolve() if args.course else course_root()
+    if not (root / "gradebook.db").is_file() and not args.db:
+        raise SystemExit(f"attune: no gradebook.db in {root}; run nbgrader autograde first, or pass --db URL.")
+    table = cohort_table(root, args.assignments or None, db_url=args.db)
+    if table.empty:
+        raise SystemExit(f"attune: the gradebook in {root} has no autograded submissions yet.")
+    recorded = gradebook_scores(root, db_url=args.db)
+    totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
+    return root, table, totals
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder.report import write_outputs
+
+    root, table, totals = _cohort(args)
+    out = Path(args.out) if args.out else root / "report"
+    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=not args.no_feedback)
+    for name, path in paths.items():
+        print(f"{name:<10} {path}")
+    return 0
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from autograder.analytics import certify, trainee_summary
+
+    _root, table, _totals = _cohort(args)
+    summary = certify(trainee_summary(table), _thresholds(args))
+    columns = ["score", "code_kappa", "code_band", "rating_kappa", "rating_band", "leniency", "certified", "reasons"]
+    print(summary[columns].to_string(float_format=lambda v: f"{v:.2f}"))
+    if args.out:
+        summary.to_csv(args.out)
+        print(f"written to {args.out}")
+    print(f"{int(summary['certified'].sum())} of {len(summary)} trainees meet the thresholds.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from autograder.report import write_outputs
+
+    root, table, totals = _cohort(args)
+    out = Path(args.out) if args.out else root / "exports"
+    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False)
+    for name in ("totals", "items", "trainees", "canvas"):
+        print(f"{name:<10} {paths[name]}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from autograder.demo import describe, run_demo
+
+    exercises = [e.strip() for e in args.exercises.split(",")] if args.exercises else None
+    result = run_demo(course_root(), Path(args.dest), trainees=args.trainees, exercises=exercises, seed=args.seed,
+                      force=args.force)
+    print(describe(result))
+    return 0
+
+
 def _with_bin_on_path() -> str:
     # nbgrader starts `alembic` as a subprocess; it must be found next to this Python.
     return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -126,10 +193,35 @@ def main(argv: list[str] | None = None) -> int:
     exercises = sub.add_parser("exercises", help="regenerate exercises/ from solutions/ with nbgrader")
     exercises.add_argument("assignments", nargs="*", help="assignment names (default: all in solutions/)")
     exercises.set_defaults(func=cmd_exercises)
+    demo = sub.add_parser("demo", help="simulate a cohort through the real nbgrader steps and write the report")
+    demo.add_argument("--trainees", type=int, default=30)
+    demo.add_argument("--exercises", default="", help="comma-separated exercise ids (default: ex01,ex03)")
+    demo.add_argument("--dest", default="attune-demo", help="the course folder to create (default: ./attune-demo)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--force", action="store_true", help="replace --dest if it exists")
+    demo.set_defaults(func=cmd_demo)
+    for name, func, text in (("report", cmd_report, "the cohort report, per-trainee debriefs and CSV exports"),
+                             ("certify", cmd_certify, "who meets the agreement thresholds, and why not"),
+                             ("export", cmd_export, "CSV exports: totals, items, trainees, a Canvas import")):
+        verb = sub.add_parser(name, help=text)
+        verb.add_argument("assignments", nargs="*", help="assignment ids (default: all in the gradebook)")
+        verb.add_argument("--course", help="course folder (default: the one around the current folder)")
+        verb.add_argument("--db", help="gradebook URL, e.g. postgresql://... (default: the course's SQLite file)")
+        verb.add_argument("--out", help="output folder (a CSV file for certify)")
+        verb.add_argument("--code-kappa", type=float, default=0.60)
+        verb.add_argument("--rating-kappa", type=float, default=0.60)
+        verb.add_argument("--score", type=float, default=0.70)
+        verb.add_argument("--max-leniency", type=float, default=0.75)
+        verb.add_argument("--min-items", type=int, default=10)
+        if name == "report":
+            verb.add_argument("--no-feedback", action="store_true", help="skip the per-trainee debrief pages")
+        verb.set_defaults(func=func)
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.jupyter_args = extra
+    # nbgrader's gradebook runs `alembic` as a subprocess: it must be found next to this Python.
+    os.environ["PATH"] = _with_bin_on_path()
     return args.func(args)
 
 
