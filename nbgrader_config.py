@@ -31,3 +31,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # stand-in (the transcript), since a feedback page has no kernel to draw them.
 c.GenerateFeedback.preprocessors = [
     GetGrades, HideHiddenTestErrors, ClearHiddenTests, ShowWidgetFallbacks, CSSHTMLHeaderPreprocessor]
+
+# LMS downloads: `nbgrader zip_collect <exercise>` reads downloaded/<exercise>/archive/*.zip. Canvas's "Download
+# Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for
+# late work; the name part becomes the nbgrader student id (README: "Collecting from an LMS").
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+\.ipynb)$"

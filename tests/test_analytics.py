@@ -92,7 +92,6 @@ def test_item_discrimination_is_the_corrected_item_total_correlation(table):
 def test_an_item_whose_key_is_wrong_is_flagged():
     ref = reference(30, 2)
     profiles = {f"e{i}": "near-expert" for i in range(12)}
-    table = cohort(profiles, ref)
     wrong = {**ref, "T7": {**ref["T7"], "code": "CO" if ref["T7"]["code"] != "CO" else "GI"}}  # a bad key
     part = GradedPart("ex99", "nb", "answers", "demo-part", "score_answers", 60.0, wrong)
     rng = random.Random(5)

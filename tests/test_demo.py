@@ -1,0 +1,75 @@
+"""`attune demo`, the instructor's main job, end to end through the real nbgrader steps."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.nbgrader
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, str]:
+    dest = tmp_path_factory.mktemp("demo") / "attune-demo"
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "demo", "--trainees", "10", "--exercises", "ex01",
+                           "--dest", str(dest)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return dest, done.stdout
+
+
+def test_demo_says_where_everything_is(demo):
+    dest, output = demo
+    for name in ("report/report.html", "report/trainees.csv", "report/canvas-gradebook.csv", "report/totals.csv",
+                 "nbgrader-grades.csv", "gradebook.db", "roster.csv"):
+        assert (dest / name).is_file(), name
+        assert Path(name).name in output
+    assert "autograde ex01" in output  # the progress bar of the long step
+
+
+def test_report_recovers_the_simulated_profiles(demo):
+    dest, _ = demo
+    profiles = {r["student"]: r["simulated_profile"] for r in csv.DictReader((dest / "roster.csv").open())}
+    summary = pd.read_csv(dest / "report" / "trainees.csv", index_col="student")
+    lean = summary["leniency"]
+    assert all(lean[s] > 0.2 for s, p in profiles.items() if p == "lenient")
+    assert all(lean[s] < -0.2 for s, p in profiles.items() if p == "severe")
+    experts = [s for s, p in profiles.items() if p == "near-expert"]
+    careless = [s for s, p in profiles.items() if p == "careless"]
+    assert summary.loc[experts, "code_kappa"].min() > summary.loc[careless, "code_kappa"].max()
+    # The reflection-confuser shows in the confusion matrix: reflections coded as the other kind.
+    from autograder.analytics import code_confusion
+    from autograder.cohort import cohort_table
+
+    confuser = [s for s, p in profiles.items() if p == "reflection-confuser"]
+    table = cohort_table(dest, ["ex01"])
+    matrix = code_confusion(table[table["student"].isin(confuser)])
+    swapped = matrix.loc["SR"].get("CR", 0) + matrix.loc["CR"].get("SR", 0)
+    kept = matrix.loc["SR"].get("SR", 0) + matrix.loc["CR"].get("CR", 0)
+    assert swapped > kept
+
+
+def test_grades_in_the_report_are_the_gradebooks(demo):
+    dest, _ = demo
+    exported = pd.read_csv(dest / "nbgrader-grades.csv")
+    totals = pd.read_csv(dest / "report" / "totals.csv")
+    merged = totals.merge(exported, left_on=["student", "assignment"], right_on=["student_id", "assignment"])
+    assert len(merged) == 10
+    assert (merged["score_x"] - merged["score_y"]).abs().max() < 1e-9
+
+
+def test_feedback_shows_rationales_and_never_the_hidden_tests(demo):
+    dest, _ = demo
+    released = sorted((dest / "feedback").rglob("*.html"))
+    assert len(released) == 10
+    for page in released:
+        text = page.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text and "REFERENCE = {" not in text and "grade(globals()" not in text
+    debriefs = sorted((dest / "report" / "feedback").glob("*.html"))
+    assert len(debriefs) == 10
+    assert "Starts with &#x27;What&#x27;" in debriefs[0].read_text() or "Starts with 'What'" in debriefs[0].read_text()
