@@ -18,11 +18,13 @@ test: $(BIN)/attune
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/attune
-	$(BIN)/ruff check course autograder tests
+	$(BIN)/ruff check course autograder tests benchmarks
 
-# Regenerate exercises/ from solutions/ (the in-sync test fails until this is run and committed).
+# Rebuild solutions/ from the keys and content, then exercises/ from solutions/ (the in-sync tests fail until
+# this is run and committed).
 exercises: $(BIN)/attune
-	$(BIN)/attune exercises
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/attune build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/attune exercises
 
 clean:
-	rm -rf $(VENV) .pytest_cache gradebook.db submitted autograded feedback downloaded
+	rm -rf $(VENV) .pytest_cache gradebook.db submitted autograded feedback downloaded attune-demo report exports
