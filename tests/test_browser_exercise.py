@@ -133,3 +133,63 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="attune") as gb:
         grade = gb.find_grade(SCORE_CELL, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, "browser-trainee")
         assert grade.auto_score == expected_points
+
+
+def _cell_index(assignment: str, notebook: str, cell_id: str) -> int:
+    cells = json.loads((ROOT / "exercises" / assignment / notebook).read_text())["cells"]
+    return [c.get("id") for c in cells].index(cell_id)
+
+
+def test_multi_select_and_number_parts_reach_the_file(tmp_path, browser):
+    """The other kinds of control: feelings and concerns (multi-selects) in ex01, session metrics (text) in ex04."""
+    (tmp_path / "course-root").mkdir()
+    course = copy_course(ROOT, tmp_path / "course-root")
+    scratch = tmp_path / "jupyter"
+    scratch.mkdir()
+    with jupyterlab(course, scratch) as (base, token):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        lab = Lab(page, base, token)
+        try:
+            lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
+            form_cell = _cell_index(ASSIGNMENT, NOTEBOOK, "form-concerns")
+            answer_cell = _cell_index(ASSIGNMENT, NOTEBOOK, "answers-concerns")
+            lab.run_cell(form_cell)
+            form = lab.cell(form_cell)
+            assert accessibility_violations(page, ".attune-form") == []
+            feelings = form.get_by_label("S01 feelings", exact=True)
+            options = feelings.evaluate("s => Array.from(s.options).map(o => o.value)")
+            assert len(options) >= 5
+            feelings.select_option(index=[0, 2])
+            form.get_by_label("S01 concerns", exact=True).select_option(index=[1])
+            page.get_by_text("Changed since the answer cell last ran").first.wait_for()
+            lab.run_cell(answer_cell)
+            lab.cell(answer_cell).get_by_text('"S01"').first.wait_for()
+            lab.save()
+            notebook = course / "exercises" / ASSIGNMENT / NOTEBOOK
+            saved = wait_for_file(notebook, lambda t: "S01" in (answers_in_notebook(json.loads(t), "concerns").value
+                                                                or {}))
+            s01 = answers_in_notebook(json.loads(saved), "concerns").value["S01"]
+            assert len(s01["feelings"]) == 2 and len(s01["concerns"]) == 1
+            shutdown_sessions(base, token)
+
+            metrics_nb = "a-whole-session.ipynb"
+            lab.open(f"exercises/ex04/{metrics_nb}")
+            form_cell = _cell_index("ex04", metrics_nb, "form-metrics")
+            answer_cell = _cell_index("ex04", metrics_nb, "answers-metrics")
+            lab.run_cell(form_cell)
+            form = lab.cell(form_cell)
+            assert accessibility_violations(page, ".attune-form") == []
+            box = form.get_by_label("session-4 reflection-to-question ratio", exact=True)
+            box.fill("2.14")
+            box.press("Tab")  # text boxes report on leaving them (continuous_update is off)
+            page.get_by_text("Changed since the answer cell last ran").first.wait_for()
+            lab.run_cell(answer_cell)
+            lab.cell(answer_cell).get_by_text("2.14").first.wait_for()
+            lab.save()
+            path = course / "exercises" / "ex04" / metrics_nb
+            saved = wait_for_file(path, lambda t: "session-4" in (answers_in_notebook(json.loads(t), "metrics").value
+                                                                  or {}))
+            assert answers_in_notebook(json.loads(saved), "metrics").value["session-4"]["r_to_q"] == 2.14
+        finally:
+            page.close()
+            shutdown_sessions(base, token)

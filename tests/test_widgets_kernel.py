@@ -19,14 +19,17 @@ from course.widgets import ScenarioPlayer
 ANSWER_CELL = "answers = {}\nform.record(answers)"
 
 
-def run(cells: list[str], cwd) -> list[str]:
+def run(cells: list[str], cwd, allow_errors: bool = False) -> list[str]:
+    """Outputs per cell: stream text, plus an error's lines (only where allow_errors; else errors fail)."""
     nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=allow_errors,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
     outputs = []
     for cell in nb.cells:
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        assert not errors, errors[0].get("evalue")
-        outputs.append("".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream"))
+        assert allow_errors or not errors, errors[0].get("evalue")
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        outputs.append(text + "".join("\n".join(e.get("traceback", [])) for e in errors))
     return outputs
 
 
@@ -114,3 +117,30 @@ def test_scenario_player_walks_debriefs_and_replays(tmp_path):
     again = ScenarioPlayer("mateus-first-term")
     again.record(list(recorded))
     assert again.walk.path() == recorded and "Debrief" in again._feedback.value
+
+
+def test_every_kind_of_part_records_and_restores_through_its_answer_cell(tmp_path):
+    """Multi-selects (feelings and concerns), number boxes (session metrics), and rating dropdowns."""
+    out = run([
+        'from course.widgets import AnswerForm\n'
+        'concerns_form = AnswerForm("concern-statements")\n'
+        'metrics_form = AnswerForm("session-metrics")\n'
+        'ratings_form = AnswerForm("response-rating")',
+        'concerns_form._controls["S01"]["feelings"].value = ("sad", "lonely")\n'
+        'metrics_form._controls["session-4"]["r_to_q"].value = "2,14"\n'      # a decimal comma is read too
+        'metrics_form._controls["session-4"]["pct_cr"].value = "about 70"\n'  # kept as typed, so it is named
+        'ratings_form._controls["R01"]["b"].value = 4\n'
+        'ratings_form._controls["R01"]["best"].value = "c"',
+        "concerns = {}\nconcerns_form.record(concerns)\nprint(concerns)\n"
+        "metrics = {}\nmetrics_form.record(metrics)\nprint(metrics)\n"
+        "ratings = {}\nratings_form.record(ratings)\nprint(ratings)",
+        'again = AnswerForm("session-metrics")\nagain.record({"session-4": {"r_to_q": 2.14, "pct_cr": "x"}})\n'
+        'print(repr(again._controls["session-4"]["r_to_q"].value), again.answers())',
+        'from autograder.cells import check_format\ncheck_format({"S01": {"feelings": ["sad"], "concerns": []}}, '
+        '"concern-statements")',
+    ], tmp_path, allow_errors=True)
+    assert "{'S01': {'feelings': ['lonely', 'sad'], 'concerns': []}}" in out[2]
+    assert "'r_to_q': 2.14, 'pct_cr': 'about 70'" in out[2]
+    assert "'R01': {'a': None, 'b': 4, 'c': None, 'best': 'c'}" in out[2]
+    assert "'2.14'" in out[3] and "{'session-4': {'r_to_q': 2.14" in out[3]
+    assert "S02: not answered yet." in flat(out[4])
