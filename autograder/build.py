@@ -49,6 +49,7 @@ class ExerciseEntry(_Strict):
     lesson: str = Field(pattern=r"^[0-9]{2}-[a-z0-9-]+\.ipynb$")
     intro: str
     parts: list[PartEntry] = Field(min_length=1)
+    resources: bool = Field(False, description="The exercise touches on risk: show the support resources.")
 
 
 class Manifest(_Strict):
@@ -253,6 +254,15 @@ notebook (Ctrl+S). What your instructor grades is the saved notebook file, nothi
         key = {} if part.kind == "metrics" else load_key(solutions, entry.id, p.part)
         reference = reference_for(p.part, key, str(key_path))
         _auto_cells(cells, number, p, part, entry, reference)
+    if entry.resources:
+        cells.markdown("support", """
+## Support
+
+This exercise deals with suicidal thoughts and self-harm. If it has touched something in your own life, or you
+are worried about someone, these services are there for exactly that (your instructor may have set local ones):
+""")
+        cells.code("support-resources", "from course.resources import show_resources\n\nshow_resources()",
+                   nbgrader=False)
     nb = nbformat.v4.new_notebook(cells=cells.cells, metadata=NOTEBOOK_METADATA)
     nb.nbformat_minor = 5
     return nb

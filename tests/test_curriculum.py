@@ -138,3 +138,16 @@ def test_agreement_table_reports_every_exercise():
     table = report(SOLUTIONS)
     for entry in EXERCISES:
         assert any(line.startswith(f"{entry.id:<9}(pooled)") for line in table.splitlines()), entry.id
+
+
+def test_exercises_that_touch_on_suicide_or_self_harm_show_the_support_resources():
+    for entry in EXERCISES:
+        texts = []
+        for p in entry.parts:
+            path = TRANSCRIPTS_DIR / f"{p.part}.yaml"
+            texts.append(path.read_text() if path.exists() else (ITEMS_DIR / f"{p.part}.yaml").read_text())
+        risky = any(w in t.lower() for t in texts for w in ("suicid", "hurting myself", "end my life", "self-harm"))
+        if risky:
+            nb = json.loads((SOLUTIONS / entry.id / entry.notebook).read_text())
+            assert entry.resources, f"{entry.id}: risk content, so `resources: true` in exercises.yaml"
+            assert any("show_resources()" in "".join(c["source"]) for c in nb["cells"]), entry.id
