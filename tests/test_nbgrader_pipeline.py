@@ -74,6 +74,19 @@ def with_answers(released: dict, answers: dict[str, dict | None]) -> dict:
     return nb
 
 
+def write_free_text(nb: dict) -> None:
+    """What a trainee writes by hand: a response in every free-text cell, and their own coding of it."""
+    for cell in nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if grade_id.startswith("response_"):
+            cell["source"] = "It sounds as if this has weighed on you for a while, and you're unsure where to begin."
+        elif grade_id == "answers_self_coding":
+            grade_ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "") for c in nb["cells"]]
+            ids = [g.removeprefix("response_").upper() for g in grade_ids if g.startswith("response_")]
+            cell["source"] = replace_assignment(cell_source(cell), "self_coding",
+                                                {i: {"code": "CR", "empathy": 4} for i in ids})
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Every exercise, four trainees each, through generate_assignment, autograde and generate_feedback."""
@@ -93,7 +106,10 @@ def graded(tmp_path_factory):
         for student, (answers, points) in submissions.items():
             folder = course / "submitted" / student / entry.id
             folder.mkdir(parents=True)
-            (folder / entry.notebook).write_text(json.dumps(with_answers(released, answers), indent=1))
+            nb = with_answers(released, answers)
+            if student == "all-correct":
+                write_free_text(nb)
+            (folder / entry.notebook).write_text(json.dumps(nb, indent=1))
             expected[student, entry.id] = points
     # Answer-cell texts that break things: a hand edit that lost its closing brace, and code that makes the
     # grading call itself fail (its traceback would quote the hidden key). Gaming the grade UP is issue #5's.
@@ -181,3 +197,26 @@ def test_validate_button_tells_the_truth(tmp_path, reference):
 
 def test_the_first_part_of_ex01_is_what_the_other_tests_use():
     assert auto_parts(EXERCISES[1])[0].variable == VARIABLE and SCORE_CELL == f"score_{VARIABLE}"
+
+
+def test_free_text_is_left_for_hand_grading_and_hand_scores_reach_the_export(graded):
+    """ex06's written responses and self-coding wait for formgrader; what the grader gives is exported."""
+    import csv
+
+    from nbgrader.api import Gradebook
+
+    course, _ = graded
+    entry = next(e for e in EXERCISES if e.id == "ex06")
+    notebook = Path(entry.notebook).stem
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="attune") as gb:
+        submission = gb.find_submission_notebook(notebook, "ex06", "all-correct")
+        manual = [g for g in submission.grades if g.name.startswith(("response_", "answers_self_coding"))]
+        assert len(manual) == 7 and all(g.needs_manual_grade for g in manual)
+        auto = sum(g.auto_score or 0 for g in submission.grades)
+        for grade in manual:  # what a grader would enter in formgrader
+            grade.manual_score = 3.0
+        gb.db.commit()
+    run_nbgrader(["export", "--to", str(course / "grades.csv")], cwd=course)
+    exported = csv.DictReader((course / "grades.csv").open())
+    rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in exported}
+    assert rows["ex06", "all-correct"] == pytest.approx(auto + 7 * 3.0)
