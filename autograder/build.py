@@ -25,7 +25,6 @@ from course.widgets.recorder import format_literal
 
 MANIFEST = "exercises.yaml"
 KEYS_DIR = "keys"
-SECOND_CODING_DIR = "second-coding"
 NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                                     "name": "python3"}, "language_info": {"name": "python"}}
 
@@ -77,9 +76,9 @@ def reference_for(part_id: str, key: dict, key_path: str) -> dict[str, dict[str,
     from course.parts import load_part
 
     part = load_part(part_id)
-    entries = key.get("turns") if part.kind == "coding" else key.get("items")
     if part.kind == "metrics":
         return _metrics_reference(part_id)
+    entries = key.get("turns") if part.kind == "coding" else key.get("items")
     if not isinstance(entries, dict):
         raise ContentError(f"{key_path}: expected '{'turns' if part.kind == 'coding' else 'items'}:' with one "
                            "entry per item.")
@@ -203,10 +202,6 @@ HOW_SCORED = {
 }
 
 
-def _part_points(part: Any) -> float:
-    return float(part.n_fields)
-
-
 def build_exercise(entry: ExerciseEntry, solutions: Path) -> nbformat.NotebookNode:
     """The nbgrader source notebook of one exercise."""
     from course.items import load_item_set
@@ -215,7 +210,7 @@ def build_exercise(entry: ExerciseEntry, solutions: Path) -> nbformat.NotebookNo
     cells = _Cells([])
     auto_parts = [(p, load_part(p.part)) for p in entry.parts if p.graded == "auto"]
     manual = [p for p in entry.parts if p.graded == "manual"]
-    total = sum(_part_points(part) for _, part in auto_parts)
+    total = sum(part.n_fields for _, part in auto_parts)
     manual_points = 0.0
     for p in manual:
         manual_points += _manual_points(load_item_set(p.part))
@@ -270,7 +265,7 @@ are worried about someone, these services are there for exactly that (your instr
 
 def _auto_cells(cells: _Cells, number: int, p: PartEntry, part: Any, entry: ExerciseEntry, reference: dict) -> None:
     v = p.variable
-    points = _part_points(part)
+    points = float(part.n_fields)  # one point per answer field, as the scoring rule says
     what = {
         "coding": f"Code each of the {len(part.items)} listener turns: one behaviour code and one empathy level.",
         "rating": f"For each of the {len(part.items)} client statements, rate every candidate response on the "

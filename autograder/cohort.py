@@ -48,13 +48,14 @@ def graded_parts(source: Path, assignment: str) -> list[GradedPart]:
             hidden = hidden_tests(cell_source(cell))
             if not (meta.get("grade") and hidden):
                 continue
+            # The hidden test reads grade(globals().get("<variable>"), REFERENCE, part=..., points=...).
             call = next((n for n in ast.walk(ast.parse(hidden)) if isinstance(n, ast.Call)
                          and getattr(n.func, "id", None) == "grade"), None)
             if call is None:
                 continue
             keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-            variable = ast.unparse(call.args[0].args[0]) if isinstance(call.args[0], ast.Call) else ""
-            variable = variable.strip("'\"")
+            first = call.args[0]
+            variable = first.args[0].value if isinstance(first, ast.Call) and first.args else ""
             reference = reference_in_notebook(nb, meta["grade_id"])
             if reference.problem:
                 raise ValueError(f"{path}: cell {meta['grade_id']}: {reference.problem}")
@@ -75,11 +76,13 @@ def _number(value: Any) -> float:
     return float(value) if type(value) in (int, float) else float("nan")
 
 
-def score_rows(student: str, part: GradedPart, score: Score, kinds: dict[str, str]) -> list[tuple]:
-    """Rows of the cohort table for one scored part of one trainee. Pure."""
+def score_rows(student: str, part: GradedPart, score: Score, kinds: dict[str, str],
+               problem: str | None = None) -> list[tuple]:
+    """Rows of the cohort table for one scored part of one trainee. Pure. ``problem`` overrides each row's
+    problem when the answers could not be read at all (it names the notebook and why)."""
     return [(student, part.assignment, part.part, r.item_id, r.field, r.label, kinds[r.field], _show(r.expected),
              _show(r.given), _number(r.expected), _number(r.given), r.credit, r.possible, r.rationale,
-             r.problem or "") for r in score.results]
+             problem or r.problem or "") for r in score.results]
 
 
 def build_table(rows: Iterable[tuple]) -> pd.DataFrame:
@@ -104,21 +107,27 @@ def cohort_table(root: Path, assignments: list[str] | None = None, db_url: str |
         names = assignments or [a.name for a in gb.assignments]
         for assignment in names:
             parts = graded_parts(root / "solutions", assignment)
+            rules = {part.part: load_part(part.part).rules for part in parts}
+            kinds = {name: {f: rule.kind for f, rule in r.items()} for name, r in rules.items()}
             for submission in gb.assignment_submissions(assignment):
                 student = submission.student.id
                 for part in parts:
-                    rules = load_part(part.part).rules
-                    kinds = {name: rule.kind for name, rule in rules.items()}
-                    path = root / "autograded" / student / assignment / f"{part.notebook}.ipynb"
-                    answers: Any = None
-                    if path.is_file():
-                        try:
-                            answers = answers_in_notebook(read_notebook(path), part.variable).value
-                        except ValueError:
-                            answers = None  # unreadable: scored as unanswered, with the problem per field
-                    score = score_items(answers, part.reference, rules, part.points)
-                    rows += score_rows(student, part, score, kinds)
+                    answers, problem = _answers(root / "autograded" / student / assignment / f"{part.notebook}.ipynb",
+                                                part.variable)
+                    score = score_items(answers, part.reference, rules[part.part], part.points)
+                    rows += score_rows(student, part, score, kinds[part.part], problem)
     return build_table(rows)
+
+
+def _answers(path: Path, variable: str) -> tuple[Any, str | None]:
+    """A trainee's answer literal, or None and why not (naming the notebook): scored as unanswered, kept visible."""
+    if not path.is_file():
+        return None, f"no autograded notebook at {path}"
+    try:
+        found = answers_in_notebook(read_notebook(path), variable)
+    except ValueError as err:
+        return None, str(err)
+    return found.value, (f"{path.name}: {found.problem}" if found.problem else None)
 
 
 def gradebook_scores(root: Path, db_url: str | None = None) -> pd.DataFrame:

@@ -35,7 +35,6 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "
 class DemoResult:
     root: Path
     report: Path
-    feedback: Path
     exports: dict[str, Path]
     profiles: dict[str, str]
     seconds: float
@@ -175,7 +174,7 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     paths = write_outputs(table, root / "report", Thresholds(), totals=totals, profiles=profiles)
     paths["nbgrader-grades"] = root / "nbgrader-grades.csv"
     seconds = time.perf_counter() - started
-    return DemoResult(root, paths["report"], root / "feedback", paths, profiles, seconds)
+    return DemoResult(root, paths["report"], paths, profiles, seconds)
 
 
 def describe(result: DemoResult) -> str:

@@ -55,7 +55,7 @@ def render_feedback(score: Score, *, reveal: bool) -> str:
         by_item.setdefault(r.item_id, []).append(r)
     totals: dict[str, list[float]] = {}
     for r in score.results:
-        earned_possible = totals.setdefault(r.label or r.field, [0.0, 0.0])
+        earned_possible = totals.setdefault(r.label, [0.0, 0.0])
         earned_possible[0] += r.credit
         earned_possible[1] += r.possible
     summary = ", ".join(f"{label} {_fmt_points(e)} of {_fmt_points(p)}" for label, (e, p) in totals.items())

@@ -16,7 +16,6 @@ import pandas as pd
 
 from autograder.analytics import (
     DEFAULT_THRESHOLDS,
-    RATING_LABELS,
     Thresholds,
     certify,
     code_confusion,
@@ -235,4 +234,4 @@ def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAU
     return paths
 
 
-__all__ = ["RATING_LABELS", "analyse", "canvas_gradebook", "report_html", "trainee_feedback_html", "write_outputs"]
+__all__ = ["analyse", "canvas_gradebook", "report_html", "trainee_feedback_html", "write_outputs"]

@@ -55,7 +55,7 @@ class FieldResult:
     possible: float
     problem: str | None
     rationale: str
-    label: str = ""
+    label: str
 
     @property
     def correct(self) -> bool:

@@ -13,7 +13,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, check_id_matches_file, load_model, require_unique
+from course.loading import (
+    ContentError,
+    check_id_matches_file,
+    content_path,
+    load_model,
+    read_yaml,
+    require_unique,
+    validate,
+)
 from course.transcript import Tier
 
 ITEMS_DIR = CONTENT_DIR / "items"
@@ -165,25 +173,15 @@ def load_item_set(source: str | Path) -> ItemSet:
 
 @cache
 def _course_item_set(set_id: str) -> ItemSet:
-    path = ITEMS_DIR / f"{set_id}.yaml"
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in ITEMS_DIR.glob("*.yaml"))) or "none"
-        raise ContentError(f"No item file with id {set_id!r} in {ITEMS_DIR}. Known: {known}.")
-    return _load(path)
+    return _load(content_path(ITEMS_DIR, set_id, "item file"))
 
 
 def _load(path: Path) -> ItemSet:
-    import yaml
-
-    try:
-        kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind")
-    except (OSError, yaml.YAMLError, AttributeError):
-        kind = None  # load_model below reports the real problem with its line number
-    model = _BY_KIND.get(kind) if isinstance(kind, str) else None
+    data = read_yaml(path)  # parsed once: its `kind` picks the model that validates it
+    model = _BY_KIND.get(data.get("kind")) if isinstance(data.get("kind"), str) else None
     if model is None:
-        load_model(path, RatingSet)  # raises a precise error if the file itself is broken
-        raise ContentError(f"{path}: kind: must be one of {', '.join(_BY_KIND)}, found {kind!r}.")
-    return check_id_matches_file(load_model(path, model), path)  # type: ignore[return-value]
+        raise ContentError(f"{path}: kind: must be one of {', '.join(_BY_KIND)}, found {data.get('kind')!r}.")
+    return check_id_matches_file(validate(data, model, path), path)  # type: ignore[return-value]
 
 
 @cache

@@ -18,6 +18,12 @@ class ContentError(ValueError):
 def load_model(path: Path, model: type[M]) -> M:
     """Parse a YAML file and validate it as ``model``; raise ContentError naming file, entry and field."""
     path = Path(path)
+    return validate(read_yaml(path), model, path)
+
+
+def read_yaml(path: Path) -> dict:
+    """A content file's top-level mapping; ContentError naming the file (and line) if it cannot be one."""
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -33,12 +39,26 @@ def load_model(path: Path, model: type[M]) -> M:
         raise ContentError(f"{path}:{where}: not valid YAML ({problem}). {hint}") from None
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected a mapping of fields at the top level, found {type(data).__name__}.")
+    return data
+
+
+def validate(data: dict, model: type[M], path: Path) -> M:
+    """``data`` (read from ``path``) as ``model``; ContentError naming file, entry and field."""
     try:
         return model.model_validate(data)
     except ValidationError as err:
         lines = [f"{path}: {len(err.errors())} problem(s):"]
         lines += [f"  - {_describe(data, e)}" for e in err.errors()]
         raise ContentError("\n".join(lines)) from None
+
+
+def content_path(folder: Path, content_id: str, noun: str) -> Path:
+    """The file of a piece of content found by id in ``folder``; ContentError listing the known ids if none."""
+    path = folder / f"{content_id}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
+        raise ContentError(f"No {noun} with id {content_id!r} in {folder}. Known: {known}.")
+    return path
 
 
 def check_id_matches_file(item: M, path: Path) -> M:

@@ -122,40 +122,36 @@ def _rating_part(s: Any) -> Part:
         blocks=tuple(blocks))
 
 
+def _labelled_part(s: Any, kind: PartKind, fields: dict[str, tuple[str, str, tuple]]) -> Part:
+    """A part whose items are read and answered from vocabularies: fields maps name -> (rule kind, label, terms)."""
+    blocks = []
+    for item in s.items:
+        words = item.vignette if kind == "referral" else item.statement
+        shown = _esc(words) if kind == "referral" else f"&ldquo;{_esc(words)}&rdquo;"
+        block = _statement_block(item, shown)
+        blocks.append(Block(block.html, f"{block.text}\n{words}", item.id, block.css))
+    return Part(
+        id=s.id, kind=kind, title=s.title, tier=s.items[0].tier, intro=s.intro or "",
+        items={i.id: tuple(fields) for i in s.items},
+        rules={name: Rule(rule, label, tuple(t.id for t in terms)) for name, (rule, label, terms) in fields.items()},
+        choices={name: [(t.label, t.id) for t in terms] for name, (_, _, terms) in fields.items()},
+        blocks=tuple(blocks))
+
+
 def _concerns_part(s: Any) -> Part:
     from course.items import feelings_and_concerns
 
     vocab = feelings_and_concerns()
-    blocks = []
-    for item in s.items:
-        block = _statement_block(item, f"&ldquo;{_esc(item.statement)}&rdquo;")
-        blocks.append(Block(block.html, f'{block.text}\n"{item.statement}"', item.id, block.css))
-    return Part(
-        id=s.id, kind="concerns", title=s.title, tier=s.items[0].tier, intro=s.intro or "",
-        items={i.id: ("feelings", "concerns") for i in s.items},
-        rules={"feelings": Rule("set", "feelings", tuple(t.id for t in vocab.feelings)),
-               "concerns": Rule("set", "concerns", tuple(t.id for t in vocab.concerns))},
-        choices={"feelings": [(t.label, t.id) for t in vocab.feelings],
-                 "concerns": [(t.label, t.id) for t in vocab.concerns]},
-        blocks=tuple(blocks))
+    return _labelled_part(s, "concerns", {"feelings": ("set", "feelings", tuple(vocab.feelings)),
+                                          "concerns": ("set", "concerns", tuple(vocab.concerns))})
 
 
 def _referral_part(s: Any) -> Part:
     from course.items import referral_terms
 
     terms = referral_terms()
-    blocks = []
-    for item in s.items:
-        block = _statement_block(item, _esc(item.vignette))
-        blocks.append(Block(block.html, f"{block.text}\n{item.vignette}", item.id, block.css))
-    return Part(
-        id=s.id, kind="referral", title=s.title, tier=s.items[0].tier, intro=s.intro or "",
-        items={i.id: ("decision", "cues") for i in s.items},
-        rules={"decision": Rule("ordinal", "referral decision", tuple(t.id for t in terms.decisions)),
-               "cues": Rule("set", "risk and scope cues", tuple(t.id for t in terms.cues))},
-        choices={"decision": [(t.label, t.id) for t in terms.decisions],
-                 "cues": [(t.label, t.id) for t in terms.cues]},
-        blocks=tuple(blocks))
+    return _labelled_part(s, "referral", {"decision": ("ordinal", "referral decision", tuple(terms.decisions)),
+                                          "cues": ("set", "risk and scope cues", tuple(terms.cues))})
 
 
 def _self_coding_part(s: Any) -> Part:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, check_id_matches_file, load_model
+from course.loading import check_id_matches_file, content_path, load_model
 from course.transcript import Tier
 
 SCENARIOS_DIR = CONTENT_DIR / "scenarios"
@@ -116,10 +116,7 @@ def load_scenario(source: str | Path) -> Scenario:
 
 @cache
 def _course_scenario(scenario_id: str) -> Scenario:
-    path = SCENARIOS_DIR / f"{scenario_id}.yaml"
-    if not path.exists():
-        raise ContentError(f"No scenario with id {scenario_id!r} in {SCENARIOS_DIR}.")
-    return _load(path)
+    return _load(content_path(SCENARIOS_DIR, scenario_id, "scenario"))
 
 
 def _load(path: Path) -> Scenario:

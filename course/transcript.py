@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, check_id_matches_file, load_model, require_unique
+from course.loading import check_id_matches_file, content_path, load_model, require_unique
 
 TRANSCRIPTS_DIR = CONTENT_DIR / "transcripts"
 Tier = Literal["beginner", "intermediate", "advanced"]
@@ -72,11 +72,7 @@ def load_transcript(source: str | Path) -> Transcript:
 
 @cache
 def _course_transcript(transcript_id: str) -> Transcript:
-    path = TRANSCRIPTS_DIR / f"{transcript_id}.yaml"
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in TRANSCRIPTS_DIR.glob("*.yaml"))) or "none"
-        raise ContentError(f"No transcript with id {transcript_id!r} in {TRANSCRIPTS_DIR}. Known: {known}.")
-    return _load(path)
+    return _load(content_path(TRANSCRIPTS_DIR, transcript_id, "transcript"))
 
 
 def _load(path: Path) -> Transcript:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE
@@ -23,9 +26,30 @@ from course.rubric import load_rubric
 
 pytestmark = pytest.mark.browser
 
+
+@contextmanager
+def lab_on_a_course_copy(tmp_path: Path, browser) -> Iterator[tuple[Path, Lab]]:
+    """A scratch copy of the course served by a real JupyterLab, and one browser page on it; all closed after."""
+    (tmp_path / "course-root").mkdir()
+    course = copy_course(ROOT, tmp_path / "course-root")
+    scratch = tmp_path / "jupyter"
+    scratch.mkdir()
+    with jupyterlab(course, scratch) as (base, token):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield course, Lab(page, base, token)
+        finally:
+            page.close()
+            shutdown_sessions(base, token)
+
+def _cell_index(assignment: str, notebook: str, cell_id: str) -> int:
+    cells = json.loads((ROOT / "exercises" / assignment / notebook).read_text())["cells"]
+    return [c.get("id") for c in cells].index(cell_id)
+
+
 # Cells of the released notebook, by position (markdown cells count).
-_IDS = [c.get("id") for c in json.loads((ROOT / "exercises" / ASSIGNMENT / NOTEBOOK).read_text())["cells"]]
-FORM_CELL, ANSWER_CELL, CHECK_CELL = (_IDS.index(f"{name}-{VARIABLE}") for name in ("form", "answers", "check"))
+FORM_CELL, ANSWER_CELL, CHECK_CELL = (_cell_index(ASSIGNMENT, NOTEBOOK, f"{name}-{VARIABLE}")
+                                      for name in ("form", "answers", "check"))
 
 
 def chosen(reference: dict) -> tuple[dict, float]:
@@ -49,78 +73,69 @@ def browser():
 
 
 def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, browser, reference):
-    (tmp_path / "course-root").mkdir()
-    course = copy_course(ROOT, tmp_path / "course-root")
-    notebook = course / "exercises" / ASSIGNMENT / NOTEBOOK
     answers, expected_points = chosen(reference)
-    scratch = tmp_path / "jupyter"
-    scratch.mkdir()
-    with jupyterlab(course, scratch) as (base, token):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        lab = Lab(page, base, token)
-        try:
-            lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
-            lab.run_cell(FORM_CELL)
-            assert accessibility_violations(page, ".attune-form") == []
-            # Every control has a label of its own (screen readers announce it; get_by_label finds it).
-            form = lab.cell(FORM_CELL)
-            labels = form.locator(".attune-form select").evaluate_all(
-                "els => els.map(e => e.labels.length === 1 ? e.labels[0].textContent : null)")
-            assert len(labels) == 2 * len(answers) and None not in labels
-            # Keyboard alone: focus the first control, arrow to a code, Tab to the level, type its digit.
-            cells_before = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count()
-            first = form.get_by_label("T1 behaviour code", exact=True)
-            first.focus()
-            page.keyboard.press("ArrowDown")            # first code of the rubric: OQ
-            page.keyboard.press("Tab")
-            page.keyboard.press(str(answers["T1"]["empathy"]))
-            page.get_by_text("Changed since the answer cell last ran").wait_for()
-            assert form.get_by_label("T1 empathy level", exact=True).evaluate("s => s.selectedIndex") == 3
-            # Letters type ahead in the list; in a notebook they would otherwise insert ('a') or delete cells.
-            page.keyboard.press("Tab")
-            page.keyboard.press("a")
-            assert form.get_by_label("T2 behaviour code", exact=True).evaluate(
-                "s => s.options[s.selectedIndex].text").startswith("AF")
-            assert page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count() == cells_before
-            codes = load_rubric().code_ids
-            assert answers["T1"]["code"] == codes[0] and answers["T1"]["empathy"] == 3
-            for turn_id, item in answers.items():
-                if turn_id == "T1":
-                    continue  # chosen by keyboard above
-                # Options are "choose ...", then the rubric's codes in order, and levels 1-5.
-                code = form.get_by_label(f"{turn_id} behaviour code", exact=True)
-                code.click()
-                code.select_option(index=1 + codes.index(item["code"]))
-                level = form.get_by_label(f"{turn_id} empathy level", exact=True)
-                level.click()
-                level.select_option(index=item["empathy"])
-            page.get_by_text("10 of 10 turns fully coded").wait_for()
-            lab.run_cell(ANSWER_CELL)
-            lab.cell(ANSWER_CELL).get_by_text('"T10"').first.wait_for()
-            # Before saving, the self-check sees that the file on disk lags behind and says so.
-            lab.run_cell(CHECK_CELL)
-            lab.cell(CHECK_CELL).get_by_text("Saved file: NOT up to date.").wait_for()
-            lab.save()
-            saved = wait_for_file(
-                notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text), VARIABLE).value or {}))
-            lab.run_cell(CHECK_CELL)
-            lab.cell(CHECK_CELL).get_by_text("Saved file: up to date.").wait_for()
-            assert answers_in_notebook(json.loads(saved), VARIABLE).value == answers
+    with lab_on_a_course_copy(tmp_path, browser) as (course, lab):
+        notebook = course / "exercises" / ASSIGNMENT / NOTEBOOK
+        page = lab.page
+        lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
+        lab.run_cell(FORM_CELL)
+        assert accessibility_violations(page, ".attune-form") == []
+        # Every control has a label of its own (screen readers announce it; get_by_label finds it).
+        form = lab.cell(FORM_CELL)
+        labels = form.locator(".attune-form select").evaluate_all(
+            "els => els.map(e => e.labels.length === 1 ? e.labels[0].textContent : null)")
+        assert len(labels) == 2 * len(answers) and None not in labels
+        # Keyboard alone: focus the first control, arrow to a code, Tab to the level, type its digit.
+        cells_before = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count()
+        first = form.get_by_label("T1 behaviour code", exact=True)
+        first.focus()
+        page.keyboard.press("ArrowDown")            # first code of the rubric: OQ
+        page.keyboard.press("Tab")
+        page.keyboard.press(str(answers["T1"]["empathy"]))
+        page.get_by_text("Changed since the answer cell last ran").wait_for()
+        assert form.get_by_label("T1 empathy level", exact=True).evaluate("s => s.selectedIndex") == 3
+        # Letters type ahead in the list; in a notebook they would otherwise insert ('a') or delete cells.
+        page.keyboard.press("Tab")
+        page.keyboard.press("a")
+        assert form.get_by_label("T2 behaviour code", exact=True).evaluate(
+            "s => s.options[s.selectedIndex].text").startswith("AF")
+        assert page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count() == cells_before
+        codes = load_rubric().code_ids
+        assert answers["T1"]["code"] == codes[0] and answers["T1"]["empathy"] == 3
+        for turn_id, item in answers.items():
+            if turn_id == "T1":
+                continue  # chosen by keyboard above
+            # Options are "choose ...", then the rubric's codes in order, and levels 1-5.
+            code = form.get_by_label(f"{turn_id} behaviour code", exact=True)
+            code.click()
+            code.select_option(index=1 + codes.index(item["code"]))
+            level = form.get_by_label(f"{turn_id} empathy level", exact=True)
+            level.click()
+            level.select_option(index=item["empathy"])
+        page.get_by_text("10 of 10 turns fully coded").wait_for()
+        lab.run_cell(ANSWER_CELL)
+        lab.cell(ANSWER_CELL).get_by_text('"T10"').first.wait_for()
+        # Before saving, the self-check sees that the file on disk lags behind and says so.
+        lab.run_cell(CHECK_CELL)
+        lab.cell(CHECK_CELL).get_by_text("Saved file: NOT up to date.").wait_for()
+        lab.save()
+        saved = wait_for_file(
+            notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text), VARIABLE).value or {}))
+        lab.run_cell(CHECK_CELL)
+        lab.cell(CHECK_CELL).get_by_text("Saved file: up to date.").wait_for()
+        assert answers_in_notebook(json.loads(saved), VARIABLE).value == answers
 
-            # A fresh kernel and Run All: the cell restores the form and keeps the literal.
-            lab.restart_and_run_all()
-            page.get_by_text("Loaded 10 coded turn(s) from the answer cell into the form.").first.wait_for()
-            shown = form.get_by_label("T2 behaviour code", exact=True).evaluate(
-                "s => s.options[s.selectedIndex].text")
-            assert shown.replace("\xa0", " ").startswith("CR · ")
-            lab.save()
-            after = wait_for_file(notebook, lambda text: "Loaded 10 coded turn(s)" in json.dumps(
-                json.loads(text)["cells"][ANSWER_CELL]["outputs"]))
-            assert answers_in_notebook(json.loads(after), VARIABLE).value == answers
-            page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
-        finally:
-            page.close()
-            shutdown_sessions(base, token)
+        # A fresh kernel and Run All: the cell restores the form and keeps the literal.
+        lab.restart_and_run_all()
+        page.get_by_text("Loaded 10 coded turn(s) from the answer cell into the form.").first.wait_for()
+        shown = form.get_by_label("T2 behaviour code", exact=True).evaluate(
+            "s => s.options[s.selectedIndex].text")
+        assert shown.replace("\xa0", " ").startswith("CR · ")
+        lab.save()
+        after = wait_for_file(notebook, lambda text: "Loaded 10 coded turn(s)" in json.dumps(
+            json.loads(text)["cells"][ANSWER_CELL]["outputs"]))
+        assert answers_in_notebook(json.loads(after), VARIABLE).value == answers
+        page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
 
     # nbgrader autograde of exactly that file gives the expected score.
     submitted = course / "submitted" / "browser-trainee" / ASSIGNMENT
@@ -135,61 +150,47 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
         assert grade.auto_score == expected_points
 
 
-def _cell_index(assignment: str, notebook: str, cell_id: str) -> int:
-    cells = json.loads((ROOT / "exercises" / assignment / notebook).read_text())["cells"]
-    return [c.get("id") for c in cells].index(cell_id)
-
-
 def test_multi_select_and_number_parts_reach_the_file(tmp_path, browser):
     """The other kinds of control: feelings and concerns (multi-selects) in ex01, session metrics (text) in ex04."""
-    (tmp_path / "course-root").mkdir()
-    course = copy_course(ROOT, tmp_path / "course-root")
-    scratch = tmp_path / "jupyter"
-    scratch.mkdir()
-    with jupyterlab(course, scratch) as (base, token):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        lab = Lab(page, base, token)
-        try:
-            lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
-            form_cell = _cell_index(ASSIGNMENT, NOTEBOOK, "form-concerns")
-            answer_cell = _cell_index(ASSIGNMENT, NOTEBOOK, "answers-concerns")
-            lab.run_cell(form_cell)
-            form = lab.cell(form_cell)
-            assert accessibility_violations(page, ".attune-form") == []
-            feelings = form.get_by_label("S01 feelings", exact=True)
-            options = feelings.evaluate("s => Array.from(s.options).map(o => o.value)")
-            assert len(options) >= 5
-            feelings.select_option(index=[0, 2])
-            form.get_by_label("S01 concerns", exact=True).select_option(index=[1])
-            page.get_by_text("Changed since the answer cell last ran").first.wait_for()
-            lab.run_cell(answer_cell)
-            lab.cell(answer_cell).get_by_text('"S01"').first.wait_for()
-            lab.save()
-            notebook = course / "exercises" / ASSIGNMENT / NOTEBOOK
-            saved = wait_for_file(notebook, lambda t: "S01" in (answers_in_notebook(json.loads(t), "concerns").value
-                                                                or {}))
-            s01 = answers_in_notebook(json.loads(saved), "concerns").value["S01"]
-            assert len(s01["feelings"]) == 2 and len(s01["concerns"]) == 1
-            shutdown_sessions(base, token)
+    with lab_on_a_course_copy(tmp_path, browser) as (course, lab):
+        page = lab.page
+        lab.open(f"exercises/{ASSIGNMENT}/{NOTEBOOK}")
+        form_cell = _cell_index(ASSIGNMENT, NOTEBOOK, "form-concerns")
+        answer_cell = _cell_index(ASSIGNMENT, NOTEBOOK, "answers-concerns")
+        lab.run_cell(form_cell)
+        form = lab.cell(form_cell)
+        assert accessibility_violations(page, ".attune-form") == []
+        feelings = form.get_by_label("S01 feelings", exact=True)
+        options = feelings.evaluate("s => Array.from(s.options).map(o => o.value)")
+        assert len(options) >= 5
+        feelings.select_option(index=[0, 2])
+        form.get_by_label("S01 concerns", exact=True).select_option(index=[1])
+        page.get_by_text("Changed since the answer cell last ran").first.wait_for()
+        lab.run_cell(answer_cell)
+        lab.cell(answer_cell).get_by_text('"S01"').first.wait_for()
+        lab.save()
+        notebook = course / "exercises" / ASSIGNMENT / NOTEBOOK
+        saved = wait_for_file(notebook, lambda t: "S01" in (answers_in_notebook(json.loads(t), "concerns").value
+                                                            or {}))
+        s01 = answers_in_notebook(json.loads(saved), "concerns").value["S01"]
+        assert len(s01["feelings"]) == 2 and len(s01["concerns"]) == 1
+        shutdown_sessions(lab.base, lab.token)
 
-            metrics_nb = "a-whole-session.ipynb"
-            lab.open(f"exercises/ex04/{metrics_nb}")
-            form_cell = _cell_index("ex04", metrics_nb, "form-metrics")
-            answer_cell = _cell_index("ex04", metrics_nb, "answers-metrics")
-            lab.run_cell(form_cell)
-            form = lab.cell(form_cell)
-            assert accessibility_violations(page, ".attune-form") == []
-            box = form.get_by_label("session-4 reflection-to-question ratio", exact=True)
-            box.fill("2.14")
-            box.press("Tab")  # text boxes report on leaving them (continuous_update is off)
-            page.get_by_text("Changed since the answer cell last ran").first.wait_for()
-            lab.run_cell(answer_cell)
-            lab.cell(answer_cell).get_by_text("2.14").first.wait_for()
-            lab.save()
-            path = course / "exercises" / "ex04" / metrics_nb
-            saved = wait_for_file(path, lambda t: "session-4" in (answers_in_notebook(json.loads(t), "metrics").value
-                                                                  or {}))
-            assert answers_in_notebook(json.loads(saved), "metrics").value["session-4"]["r_to_q"] == 2.14
-        finally:
-            page.close()
-            shutdown_sessions(base, token)
+        metrics_nb = "a-whole-session.ipynb"
+        lab.open(f"exercises/ex04/{metrics_nb}")
+        form_cell = _cell_index("ex04", metrics_nb, "form-metrics")
+        answer_cell = _cell_index("ex04", metrics_nb, "answers-metrics")
+        lab.run_cell(form_cell)
+        form = lab.cell(form_cell)
+        assert accessibility_violations(page, ".attune-form") == []
+        box = form.get_by_label("session-4 reflection-to-question ratio", exact=True)
+        box.fill("2.14")
+        box.press("Tab")  # text boxes report on leaving them (continuous_update is off)
+        page.get_by_text("Changed since the answer cell last ran").first.wait_for()
+        lab.run_cell(answer_cell)
+        lab.cell(answer_cell).get_by_text("2.14").first.wait_for()
+        lab.save()
+        path = course / "exercises" / "ex04" / metrics_nb
+        saved = wait_for_file(path, lambda t: "session-4" in (answers_in_notebook(json.loads(t), "metrics").value
+                                                              or {}))
+        assert answers_in_notebook(json.loads(saved), "metrics").value["session-4"]["r_to_q"] == 2.14

@@ -151,3 +151,25 @@ def test_exercises_that_touch_on_suicide_or_self_harm_show_the_support_resources
             nb = json.loads((SOLUTIONS / entry.id / entry.notebook).read_text())
             assert entry.resources, f"{entry.id}: risk content, so `resources: true` in exercises.yaml"
             assert any("show_resources()" in "".join(c["source"]) for c in nb["cells"]), entry.id
+
+
+def test_session_summary_agrees_with_pandas_on_the_coded_sessions():
+    """The hand-written metrics (used to build the key) against the pandas route the lesson teaches."""
+    import pandas as pd
+
+    from autograder.build import read_coded_session
+    from autograder.metrics import session_summary
+
+    for name in load_item_set("session-metrics").data:
+        path = CONTENT_DIR / "data" / name
+        rows = pd.read_csv(path)
+        listener = rows[rows["speaker"] == "therapist"]
+        counts = listener["code"].value_counts()
+        n = counts.get
+        expected = {
+            "r_to_q": (n("SR", 0) + n("CR", 0)) / (n("OQ", 0) + n("CQ", 0)),
+            "pct_cr": 100 * n("CR", 0) / (n("SR", 0) + n("CR", 0)),
+            "mean_empathy": listener["empathy"].mean(),
+            "pct_roadblocks": 100 * listener["code"].isin(["AD", "RS", "CO"]).mean(),
+        }
+        assert session_summary(*read_coded_session(path)) == pytest.approx(expected), name

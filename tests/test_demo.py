@@ -73,3 +73,24 @@ def test_feedback_shows_rationales_and_never_the_hidden_tests(demo):
     debriefs = sorted((dest / "report" / "feedback").glob("*.html"))
     assert len(debriefs) == 10
     assert "Starts with &#x27;What&#x27;" in debriefs[0].read_text() or "Starts with 'What'" in debriefs[0].read_text()
+
+
+def test_a_notebook_that_cannot_be_read_is_named_in_the_cohort_table_and_nothing_else_changes(demo, tmp_path):
+    import shutil
+
+    from autograder.cohort import cohort_table
+
+    dest, _ = demo
+    copy = tmp_path / "course"
+    shutil.copytree(dest, copy)
+    before = cohort_table(copy, ["ex01"])
+    broken = next((copy / "autograded").glob("*/ex01/*.ipynb"))
+    student = broken.parts[-3]
+    broken.write_text("{ not json")
+    after = cohort_table(copy, ["ex01"])
+    mine = after[after["student"] == student]
+    assert (mine["credit"] == 0).all()
+    problems = mine["problem"].astype(str)
+    assert problems.str.contains(broken.name).all() and problems.str.contains("cannot be read").all()
+    others = after["student"] != student
+    assert after[others]["credit"].tolist() == before[before["student"] != student]["credit"].tolist()
