@@ -6,10 +6,25 @@ solutions/, and what it releases to trainees lands in exercises/.
 
 import os
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+                                    AssignLatePenalties,
+                                    CheckCellMetadata,
+                                    ClearHiddenTests,
+                                    GetGrades,
+                                    IgnorePattern,
+                                    LimitOutput,
+                                    SaveAutoGrades,
+)
 
-from autograder.preprocessors import HideHiddenTestErrors, ShowWidgetFallbacks
+from autograder.preprocessors import (
+                                    ClearTraineeOutputs,
+                                    HideHiddenTestErrors,
+                                    ResilientExecute,
+                                    SaveStaticGrades,
+                                    ScoreAnswersAsWritten,
+                                    ShowWidgetFallbacks,
+)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -25,12 +40,23 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# (the form writes your answers here when you run this cell)"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# Autograde: nbgrader's own steps, with three of Attune's around them (autograder/preprocessors.py). The
+# trainee's code runs in the same kernel as the hidden tests and could fake any score there, so for every rubric
+# part the score recorded is the one of the answers as written, computed before anything runs; the executed
+# test's score is kept beside it and a difference flags the submission for review (`attune grade --compare`).
+# ResilientExecute is nbgrader's Execute, except that a dying kernel no longer aborts the submission.
+c.Autograde.autograde_preprocessors = [
+    ScoreAnswersAsWritten, ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    SaveStaticGrades, AssignLatePenalties, CheckCellMetadata]
+
 # Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):
 # nbgrader's default list would show them (jupyter/nbgrader#917), and a traceback in a hidden-test cell
-# would quote the key, so those tracebacks become one plain line first. Widgets show as their static
+# would quote the key, so those tracebacks become one plain line first; what the trainee's own cells printed
+# while they ran for grading (with the grader's permissions) is left out. Widgets show as their static
 # stand-in (the transcript), since a feedback page has no kernel to draw them.
 c.GenerateFeedback.preprocessors = [
-    GetGrades, HideHiddenTestErrors, ClearHiddenTests, ShowWidgetFallbacks, CSSHTMLHeaderPreprocessor]
+    GetGrades, HideHiddenTestErrors, ClearHiddenTests, ClearTraineeOutputs, ShowWidgetFallbacks,
+    CSSHTMLHeaderPreprocessor]
 
 # LMS downloads: `nbgrader zip_collect <exercise>` reads downloaded/<exercise>/archive/*.zip. Canvas's "Download
 # Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for

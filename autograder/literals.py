@@ -59,6 +59,90 @@ def literal_assigned(source: str, name: str) -> Found:
     return found
 
 
+class Computed:
+    """A value written as code (a call, a name, arithmetic) where the answer needs a written-out value.
+
+    Static grading never runs it: it stands in for the value, scores nothing, and shows the code it came from.
+    """
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"{self.code} (code, not a written-out value)"
+
+
+_NUMBER_SIGNS = (ast.USub, ast.UAdd)
+
+
+def values_written(node: ast.AST) -> Any:
+    """The value of an expression as far as it is written out: literals are evaluated (like
+    ``ast.literal_eval``), and every part that is code becomes a :class:`Computed`, so one ``np.int64(3)``
+    costs one field rather than the whole answer. Nothing is executed."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, _NUMBER_SIGNS) and isinstance(node.operand, ast.Constant) \
+            and type(node.operand.value) in (int, float):
+        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+    if isinstance(node, ast.Dict) and all(key is not None for key in node.keys):  # no **spread
+        result = {}
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            key = values_written(key_node)  # type: ignore[arg-type]
+            result[key if _hashable(key) else Computed(_code(key_node))] = values_written(value_node)
+        return result
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [values_written(element) for element in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Set):
+        items = [values_written(element) for element in node.elts]
+        return set(items) if all(_hashable(i) for i in items) else Computed(_code(node))
+    return Computed(_code(node))
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _code(node: ast.AST, limit: int = 60) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def value_assigned(source: str, name: str) -> Found:
+    """The last top-level ``name = ...`` in a cell, as far as it is written out (see :func:`values_written`).
+
+    Unlike :func:`literal_assigned`, code inside the value does not void the whole answer: each computed part
+    becomes a :class:`Computed`. ``problem`` is set when there is no assignment, the cell is not Python, or the
+    whole value is code.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as err:
+        where = f"line {err.lineno}: " if getattr(err, "lineno", None) else ""
+        return Found(problem=f"the cell is not valid Python ({where}{getattr(err, 'msg', err)})")
+    except (RecursionError, MemoryError):
+        return Found(problem="the cell is too deeply nested or too large to read")
+    found = Found(problem=f"no assignment to {name!r}")
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            try:
+                value = values_written(node.value)  # type: ignore[union-attr]
+            except RecursionError:
+                found = Found(problem=f"{name!r} is too deeply nested to read")
+                continue
+            found = Found(problem=f"{name!r} is computed by code ({value.code}), not written out as values"
+                          ) if isinstance(value, Computed) else Found(value=value)
+    return found
+
+
 def answers_in_notebook(nb: dict, name: str = "answers") -> Found:
     """The answer literal from the last code cell that assigns ``name``, as a grader would read it."""
     result = Found(problem=f"no code cell assigns {name!r}")

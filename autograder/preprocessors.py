@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
 from traitlets import Bool, List, Unicode
 
 
@@ -53,3 +54,123 @@ class HideHiddenTestErrors(Preprocessor):
                 output["traceback"] = [f"{output.get('ename', 'Error')}: {output['evalue']}. "
                                        "Your instructor can see the details."]
         return cell, resources
+
+
+class ClearTraineeOutputs(Preprocessor):
+    """Clear the outputs of cells whose code the trainee wrote, before feedback is made.
+
+    During executed grading those cells ran with the grader's permissions: whatever they printed (a file they
+    read, say) would otherwise reach the trainee's feedback page. Locked cells (the course's own code) and the
+    rubric scores that Attune writes into the test cells keep their outputs.
+    """
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and not (meta.get("locked") or meta.get("grade")):
+            cell.outputs = []
+        return cell, resources
+
+
+# -- autograde: the score of a rubric part never depends on what the trainee's code does at run time ------------
+_EXERCISES: dict[tuple[str, str, str], object] = {}
+
+
+def _exercise(db_url: str, assignment: str, notebook: str):
+    """The notebook's cells and references from the gradebook, read once per grading process: the first read
+    happens before any trainee code has run, so later notebooks cannot change what this process grades against."""
+    key = (db_url, assignment, notebook)
+    if key not in _EXERCISES:
+        from nbgrader.api import Gradebook
+
+        from autograder.grading import exercise_notebooks
+
+        with Gradebook(db_url) as gb:
+            for exercise in exercise_notebooks(gb, assignment):
+                _EXERCISES[(db_url, assignment, exercise.name)] = exercise
+    return _EXERCISES[key]
+
+
+class ScoreAnswersAsWritten(Preprocessor):
+    """Before the notebook runs: score every rubric part from its answer cell's text (see autograder/static.py).
+
+    Goes first in ``Autograde.autograde_preprocessors``. The scores wait in the resources for SaveStaticGrades,
+    so nothing the notebook does when it runs can change them.
+    """
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from autograder.notebook_grading import grade_notebook
+
+        info = resources["nbgrader"]
+        exercise = _exercise(info["db_url"], info["assignment"], info["notebook"])
+        resources["attune_static"] = grade_notebook(nb, exercise)  # type: ignore[arg-type]
+        return nb, resources
+
+
+class ResilientExecute(Execute):
+    """nbgrader's Execute, except that a kernel that dies (``os._exit``, a killed process, memory) does not
+    abort the submission: the cell where it died gets an error output, later cells stay unrun, and grading
+    goes on, so the answers as written are still scored and recorded (nbgrader would record nothing)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict, km=None) -> tuple[NotebookNode, dict]:
+        from nbclient.exceptions import DeadKernelError
+
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except (DeadKernelError, RuntimeError) as err:
+            where = next((c for c in reversed(nb.cells) if c.cell_type == "code" and c.get("execution_count")), None)
+            self.log.error("The kernel stopped while running %s (%s); scoring the answers as written.",
+                           resources.get("nbgrader", {}).get("notebook"), err)
+            if where is not None:
+                where.outputs.append(NotebookNode(output_type="error", ename="KernelStopped",
+                                                  evalue="the Python process ended while this cell ran",
+                                                  traceback=["KernelStopped: the Python process ended while this "
+                                                             "cell ran; later cells were not run."]))
+            return nb, resources
+
+
+class SaveStaticGrades(Preprocessor):
+    """After nbgrader's SaveAutoGrades: record, for every rubric part, the score of the answers as written
+    instead of the executed test cell's score, keep the executed score beside it (notebook metadata), and
+    flag the submission for review where the two differ (formgrader: needs grading, with a comment)."""
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from nbgrader.api import Gradebook
+        from nbgrader.utils import determine_grade
+
+        from autograder.grading import Difference, flag
+        from autograder.notebook_grading import record
+        from autograder.static import differs, nbgrader_cells
+
+        info = resources["nbgrader"]
+        grades = resources["attune_static"]
+        cells = nbgrader_cells(nb.cells)
+        executed: dict[str, float | None] = {}
+        for test_cell in grades.static:
+            cell = cells.get(test_cell)
+            executed[test_cell] = determine_grade(cell, self.log)[0] if cell is not None and cell.get(
+                "metadata", {}).get("nbgrader", {}).get("grade") else None
+        found = []
+        with Gradebook(info["db_url"]) as gb:
+            for test_cell, graded in grades.static.items():
+                grade = gb.find_grade(test_cell, info["notebook"], info["assignment"], info["student"])
+                grade.auto_score = graded.points
+                grade.needs_manual_grade = grade.manual_score is not None
+                comment = gb.find_comment(graded.rubric.answer_cell, info["notebook"], info["assignment"],
+                                          info["student"])
+                if graded.problem:
+                    comment.auto_comment = f"Attune: {graded.problem}."
+                if differs(executed[test_cell], graded.points):
+                    found.append(Difference(info["student"], info["notebook"], test_cell, executed[test_cell],
+                                            graded.points, graded.rubric.answer_cell))
+            gb.db.commit()
+            flag(gb, info["assignment"], found)
+        for difference in found:
+            self.log.warning("Flagged for review: %s", difference.line())
+        record(nb, grades, "executed", executed)
+        return nb, resources

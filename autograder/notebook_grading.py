@@ -1,0 +1,217 @@
+"""Static grading of one submitted notebook against its exercise's cells, as nbgrader would record it.
+
+Shared by the two ways Attune records rubric scores: ``attune grade --static`` (nothing runs at all) and the
+autograde steps in autograder/preprocessors.py (the notebook runs, but the score recorded for a rubric part is
+the one computed here). Works on plain notebook dicts, so nbformat's NotebookNode works too.
+
+The gradebook decides what the exercise is: its source cells (the text nbgrader restores into locked cells and
+runs as hidden tests), its grade cells and their points. :func:`sanitise` mirrors nbgrader's own sanitising
+steps (ClearOutput, DeduplicateIds, OverwriteCells) so that the autograded notebook Attune writes is the one
+nbgrader would write, minus the execution; tests compare the two cell by cell.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.literals import cell_source
+from autograder.scoring import Rule
+from autograder.static import (
+    RubricCell,
+    SourceCell,
+    StaticGrade,
+    grade_answers,
+    nbgrader_cells,
+    rubric_cells,
+    unreadable,
+)
+
+RECORD_KEY = "attune"  # notebook metadata written by Attune's grading: scores per rubric cell, and how graded
+NO_RESPONSE = "No response."  # nbgrader's auto comment for an untouched answer cell
+
+
+@dataclass
+class ExerciseNotebook:
+    """One notebook of an exercise as the gradebook defines it, with its rubric parts and their scoring rules."""
+
+    name: str
+    cells: list[SourceCell]
+    rubric: list[RubricCell]
+    rules: dict[str, dict[str, Rule]]
+
+    @property
+    def by_name(self) -> dict[str, SourceCell]:
+        return {c.name: c for c in self.cells}
+
+    @classmethod
+    def from_cells(cls, name: str, cells: list[SourceCell]) -> ExerciseNotebook:
+        from course.parts import load_part
+
+        rubric = rubric_cells(cells)
+        return cls(name, cells, rubric, {r.part: load_part(r.part).rules for r in rubric})
+
+
+@dataclass
+class NotebookGrades:
+    """What grading one notebook gives: auto scores per grade cell (None: to be graded by hand), auto comments
+    per answer cell, the static grade of every rubric part, and why the notebook could not be read if so."""
+
+    notebook: str
+    scores: dict[str, float | None] = field(default_factory=dict)
+    comments: dict[str, str | None] = field(default_factory=dict)
+    static: dict[str, StaticGrade] = field(default_factory=dict)
+    problem: str | None = None
+    present: set[str] = field(default_factory=set)  # grade cells found in the submission
+
+
+def checksum(cell_type: str, source: str, meta: Mapping[str, Any]) -> str:
+    """nbgrader's cell checksum (nbgrader.utils.compute_checksum, cross-checked in the tests)."""
+    digest = hashlib.md5()
+    for part in (source, cell_type, str(bool(meta.get("grade"))), str(bool(meta.get("solution"))),
+                 str(bool(meta.get("locked"))), meta["grade_id"]):
+        digest.update(part.encode("utf-8"))
+    if meta.get("grade"):
+        digest.update(str(float(meta["points"])).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _meta(cell: Any) -> Mapping:
+    meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, Mapping) else None
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:
+    """The submitted notebook as nbgrader's sanitising steps leave it (a new dict; the input is not changed).
+
+    ClearOutput empties code outputs; DeduplicateIds keeps a repeated grade id on its last cell only;
+    OverwriteCells drops grade ids the gradebook does not know, and restores cell type, locked flag, points,
+    checksum and (for locked cells) the source from the gradebook.
+    """
+    nb = copy.deepcopy(nb)
+    cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
+    nb["cells"] = cells
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    seen: set[str] = set()
+    for cell in reversed(cells):
+        meta = _meta(cell)
+        if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+            if meta.get("grade_id") in seen:
+                cell["metadata"]["nbgrader"] = {}
+            else:
+                seen.add(meta.get("grade_id"))
+    known = exercise.by_name
+    for cell in cells:
+        meta = _meta(cell)
+        grade_id = meta.get("grade_id")
+        if grade_id is None:
+            continue
+        meta = cell["metadata"]["nbgrader"] = dict(meta)
+        source = known.get(grade_id)
+        if source is None:
+            del meta["grade_id"]
+            continue
+        if cell.get("cell_type") != source.cell_type:
+            cell["cell_type"] = source.cell_type
+            if source.cell_type == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            else:
+                cell.pop("outputs", None)
+                cell.pop("execution_count", None)
+        meta["locked"] = source.locked
+        if meta.get("grade") and source.points is not None:
+            meta["points"] = float(source.points)
+        meta["checksum"] = source.checksum
+        if source.locked and checksum(cell["cell_type"], cell_source(cell), meta) != source.checksum:
+            cell["source"] = source.source
+    return nb
+
+
+def grade_notebook(nb: dict | None, exercise: ExerciseNotebook, problem: str | None = None) -> NotebookGrades:
+    """Grade a sanitised notebook (or none, with ``problem`` saying why) from its answers as written.
+
+    Rubric parts are scored statically. Other grade cells follow nbgrader's rules: an answer cell to be graded
+    by hand scores 0 if untouched, else waits for a grader (None); a 0-point format check scores 0. An
+    autograded test cell worth points that static grading cannot score raises ValueError: the exercise needs
+    executed grading, and guessing would be silently wrong.
+    """
+    result = NotebookGrades(exercise.name, problem=problem)
+    cells = nbgrader_cells(nb["cells"]) if nb is not None else {}
+    rubric_by_test = {r.test_cell: r for r in exercise.rubric}
+    for source in exercise.cells:
+        cell = cells.get(source.name)
+        if cell is not None:
+            result.present.add(source.name)
+        if source.name in rubric_by_test:
+            rubric = rubric_by_test[source.name]
+            rules = exercise.rules[rubric.part]
+            if nb is None or problem:
+                graded = unreadable(rubric, rules, problem or "the notebook could not be read")
+            else:
+                graded = grade_answers(cells, rubric, rules)
+            result.static[source.name] = graded
+            result.scores[source.name] = graded.points
+            continue
+        meta = _meta(cell) if cell is not None else {}
+        if source.grade:
+            if nb is None:
+                result.scores[source.name] = 0.0
+            elif cell is None:
+                continue  # nbgrader leaves a missing cell's grade as it is
+            elif source.solution:
+                unchanged = checksum(source.cell_type, cell_source(cell), {**meta, "grade": True, "solution": True,
+                                                                          "points": source.points}) == source.checksum
+                result.scores[source.name] = 0.0 if unchanged else None
+            elif not source.points:
+                result.scores[source.name] = 0.0
+            else:
+                raise ValueError(f"{exercise.name}: cell {source.name!r} is an autograded test worth {source.points:g} "
+                                 "points that is not an Attune rubric part; static grading cannot score it. Grade "
+                                 "this exercise with plain `attune grade` (executed).")
+        if source.solution:
+            if cell is None or nb is None:
+                continue
+            unchanged = checksum(source.cell_type, cell_source(cell), meta) == source.checksum
+            result.comments[source.name] = NO_RESPONSE if unchanged else None
+    for graded in result.static.values():
+        if graded.problem:
+            result.comments[graded.rubric.answer_cell] = f"Attune: {graded.problem}."
+    return result
+
+
+def feedback_outputs(graded: StaticGrade) -> list[dict]:
+    """The outputs a rubric test cell shows: the same per-item feedback and score the hidden test prints."""
+    from nbformat import NotebookNode  # nbconvert's writer reads outputs by attribute
+
+    return [NotebookNode(name="stdout", output_type="stream", text=graded.feedback() + "\n"),
+            NotebookNode(data=NotebookNode({"text/plain": repr(float(graded.points))}), execution_count=None,
+                         metadata=NotebookNode(), output_type="execute_result")]
+
+
+def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, float | None] | None = None) -> None:
+    """Write the static scores into the notebook: each rubric test cell's outputs, and a metadata record of
+    the static score (and the executed one, when the notebook ran) per rubric cell."""
+    cells = nbgrader_cells(nb["cells"])
+    entries = {}
+    for test_cell, graded in grades.static.items():
+        cell = cells.get(test_cell)
+        if cell is not None and cell.get("cell_type") == "code":
+            cell["outputs"] = feedback_outputs(graded)  # type: ignore[index]
+        entry: dict[str, Any] = {"static": graded.points, "max": graded.rubric.points}
+        if executed is not None:
+            entry["executed"] = executed.get(test_cell)
+        if graded.problem:
+            entry["problem"] = graded.problem
+        entries[test_cell] = entry
+    nb.setdefault("metadata", {})[RECORD_KEY] = {"graded": how, "cells": entries}
+
+
+def recorded(nb: Mapping) -> dict | None:
+    """Attune's grading record in an autograded notebook, or None if Attune's grading did not finish it."""
+    entry = nb.get("metadata", {}).get(RECORD_KEY) if isinstance(nb, Mapping) else None
+    return entry if isinstance(entry, dict) and "graded" in entry else None

@@ -1,0 +1,161 @@
+"""Grading from the answers as written, without running any of the trainee's code. Pure: plain data in and out.
+
+Every autograded part of an exercise is a pair of nbgrader cells: an answer cell, where the form writes
+``amira = {...}`` as a literal, and a test cell whose hidden test holds the reference literal and calls
+``grade(globals().get("amira"), REFERENCE, part=..., points=...)``. Executing the notebook scores whatever
+``amira`` holds at the end of the run, which trainee code can change (or the scoring function itself). Here the
+answer is read from the answer cell's text with ``ast`` and scored with the same core and the same reference,
+so the score depends on what was written, and on nothing that runs.
+
+The cells of an exercise come from where nbgrader keeps them (its gradebook, or the source notebook):
+:class:`SourceCell`. Which cell is a submission's answer cell follows nbgrader's own sanitising rules: the
+last cell carrying the grade id wins (``DeduplicateIds``).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autograder.feedback import render_feedback
+from autograder.literals import cell_source, hidden_tests, literal_assigned, value_assigned
+from autograder.scoring import Rule, Score, score_items
+
+GRADE_FUNCTION = "grade"
+
+
+@dataclass(frozen=True)
+class SourceCell:
+    """One nbgrader cell of an exercise notebook, as the instructor's version defines it."""
+
+    name: str
+    cell_type: str
+    source: str
+    grade: bool = False
+    solution: bool = False
+    locked: bool = False
+    points: float | None = None
+    checksum: str | None = None
+
+
+@dataclass(frozen=True)
+class RubricCell:
+    """An autograded part: the test cell that scores it, the answer cell that holds it, and its reference."""
+
+    test_cell: str
+    answer_cell: str
+    variable: str
+    part: str
+    points: float
+    reference: dict
+
+
+@dataclass(frozen=True)
+class StaticGrade:
+    """The score of one rubric cell from the answers as written; ``problem`` says why nothing could be read."""
+
+    rubric: RubricCell
+    score: Score
+    problem: str | None = None
+
+    @property
+    def points(self) -> float:
+        return self.score.points
+
+    def feedback(self) -> str:
+        """What the test cell prints when it runs, so static and executed feedback read the same."""
+        return render_feedback(self.score, reveal=False)
+
+
+def _grade_call(hidden: str) -> ast.Call | None:
+    try:
+        tree = ast.parse(hidden)
+    except SyntaxError:
+        return None
+    return next((node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Name) and node.func.id == GRADE_FUNCTION), None)
+
+
+def rubric_cells(cells: Sequence[SourceCell]) -> list[RubricCell]:
+    """The autograded parts of one notebook: every grade cell whose hidden test calls ``grade(...)``.
+
+    Raises ValueError naming the cell when a hidden test or its answer cell is not in the expected form:
+    these are the instructor's cells, so a mistake there must stop grading, not score silently.
+    """
+    found = []
+    for cell in cells:
+        hidden = hidden_tests(cell.source) if cell.grade and cell.cell_type == "code" else ""
+        call = _grade_call(hidden) if hidden else None
+        if call is None:
+            continue
+        where = f"test cell {cell.name!r}"
+        try:
+            keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("part", "points")}
+            first = call.args[0]
+            # grade(globals().get("<variable>"), REFERENCE, ...): the variable is the first argument's string
+            variable = first.args[0].value if isinstance(first, ast.Call) and first.args else None  # type: ignore
+        except (ValueError, IndexError, AttributeError) as err:
+            raise ValueError(f"{where}: the grade(...) call is not in the generated form ({err}).") from None
+        if not isinstance(variable, str) or "part" not in keywords or "points" not in keywords:
+            raise ValueError(f"{where}: expected grade(globals().get(\"<variable>\"), REFERENCE, part=..., "
+                             "points=...).")
+        reference = literal_assigned(hidden, "REFERENCE")
+        if reference.problem:
+            raise ValueError(f"{where}: {reference.problem}.")
+        if cell.points is not None and float(keywords["points"]) != float(cell.points):
+            raise ValueError(f"{where}: grade(..., points={keywords['points']}) but the cell is worth {cell.points} "
+                             "points; rebuild the exercise (attune build).")
+        answer = [c.name for c in cells if c.solution and c.cell_type == "code"
+                  and value_assigned(c.source, variable).problem != f"no assignment to {variable!r}"]
+        if len(answer) != 1:
+            raise ValueError(f"{where}: expected one answer cell assigning {variable!r}, found {answer or 'none'}.")
+        found.append(RubricCell(cell.name, answer[0], variable, str(keywords["part"]), float(keywords["points"]),
+                                reference.value))
+    return found
+
+
+def nbgrader_cells(cells: Sequence[Mapping]) -> dict[str, Mapping]:
+    """Submitted cells by grade id, as nbgrader sanitises them: of repeated ids the LAST cell keeps the id."""
+    by_id: dict[str, Mapping] = {}
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, Mapping) else {}
+        if isinstance(meta, Mapping) and (meta.get("grade") or meta.get("solution") or meta.get("locked")) \
+                and isinstance(meta.get("grade_id"), str):
+            by_id[meta["grade_id"]] = cell
+    return by_id
+
+
+def grade_answers(cells: Mapping[str, Mapping], rubric: RubricCell, rules: Mapping[str, Rule]) -> StaticGrade:
+    """Score one part from its answer cell's text (``cells`` from :func:`nbgrader_cells`)."""
+    cell = cells.get(rubric.answer_cell)
+    if cell is None:
+        return unreadable(rubric, rules, f"the answer cell ({rubric.answer_cell}) is not in the notebook: it was "
+                                          "deleted or its grade id was changed")
+    found = value_assigned(cell_source(cell), rubric.variable)
+    if found.problem:
+        return unreadable(rubric, rules, f"answer cell {rubric.answer_cell}: {found.problem}")
+    return StaticGrade(rubric, score_items(found.value, rubric.reference, rules, rubric.points))
+
+
+def unreadable(rubric: RubricCell, rules: Mapping[str, Rule], problem: str) -> StaticGrade:
+    """Zero for a part whose answers cannot be read at all, with the reason shown where the score is shown."""
+    score = score_items(None, rubric.reference, rules, rubric.points)
+    advice = "Use the form, run the answer cell so it writes your answers as values, and save the notebook."
+    return StaticGrade(rubric, dataclasses.replace(score, problems=(f"{problem}. {advice}",)), problem)
+
+
+def differs(executed: float | None, static: float, tolerance: float = 1e-9) -> bool:
+    """Whether an executed test cell's score disagrees with the score of the answers as written."""
+    return executed is None or abs(float(executed) - float(static)) > tolerance
+
+
+def answers_value(cells: Mapping[str, Mapping], rubric: RubricCell) -> Any:
+    """The answers as written (None if unreadable): what the cohort table shows as given."""
+    cell = cells.get(rubric.answer_cell)
+    if cell is None:
+        return None
+    found = value_assigned(cell_source(cell), rubric.variable)
+    return None if found.problem else found.value
