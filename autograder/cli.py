@@ -165,6 +165,45 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.grading import Course, compare, grade_executed, grade_static
+
+    root = Path(args.course).resolve() if args.course else course_root()
+    course = Course.load(root, db_url=args.db)
+    if not course.students(args.assignment):
+        print(f"attune grade: no submissions of {args.assignment} in {root / course.submitted}; collect them first "
+              "(nbgrader collect or zip_collect).", file=sys.stderr)
+        return 2
+    if args.static:
+        try:
+            summary = grade_static(course, args.assignment, progress=not args.quiet)
+        except ValueError as err:
+            print(f"attune grade: {err}", file=sys.stderr)
+            return 1
+        print("\n".join(summary.lines()))
+        return 0
+    if args.compare:
+        result = compare(course, args.assignment)
+        print(f"Compared {result.compared} notebook(s) graded by running them with their answers as written.")
+        for difference in result.differences:
+            print(f"  DIFFERS  {difference.line()}")
+        if result.static_only:
+            print(f"{len(result.static_only)} notebook(s) were graded statically only (nothing ran, so nothing to "
+                  "compare): run `attune grade` without --static to run them.")
+        if result.ungraded:
+            print(f"{len(result.ungraded)} notebook(s) are not graded yet: " + ", ".join(result.ungraded))
+        if result.differences:
+            print(f"{len(result.differences)} cell(s) differ; those submissions are flagged for review in "
+                  "formgrader (needs grading, with a comment on the answer cell) and in `attune report`.")
+            return 3
+        print("No differences.")
+        return 0
+    summary = grade_executed(course, args.assignment, workers=args.workers, scheduler=args.scheduler,
+                             force=args.force, progress=not args.quiet, db_override=args.db)
+    print("\n".join(summary.lines()))
+    return 1 if summary.incomplete else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from autograder.demo import describe, run_demo
 
@@ -200,6 +239,20 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--force", action="store_true", help="replace --dest if it exists")
     demo.set_defaults(func=cmd_demo)
+    grade = sub.add_parser("grade", help="grade an assignment's submissions into the gradebook (see --static)")
+    grade.add_argument("assignment", help="the assignment id, e.g. ex01")
+    how = grade.add_mutually_exclusive_group()
+    how.add_argument("--static", action="store_true",
+                     help="score the answers as written without running any notebook (fast, tamper-proof)")
+    how.add_argument("--compare", action="store_true",
+                     help="list cells whose executed score differs from the answers as written; flag them")
+    grade.add_argument("--workers", type=int, default=1, help="local nbgrader autograde processes (default 1)")
+    grade.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) to run the shards on")
+    grade.add_argument("--force", action="store_true", help="grade again submissions that are already graded")
+    grade.add_argument("--course", help="course folder (default: the one around the current folder)")
+    grade.add_argument("--db", help="gradebook URL, e.g. postgresql://... (default: nbgrader_config.py's)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.set_defaults(func=cmd_grade)
     for name, func, text in (("report", cmd_report, "the cohort report, per-trainee debriefs and CSV exports"),
                              ("certify", cmd_certify, "who meets the agreement thresholds, and why not"),
                              ("export", cmd_export, "CSV exports: totals, items, trainees, a Canvas import")):

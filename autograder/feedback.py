@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from typing import Any
 
@@ -10,8 +11,11 @@ from autograder.scoring import FieldResult, Score
 WIDTH = 100
 
 
+@functools.lru_cache(maxsize=4096)  # rationales repeat for every trainee; grading a cohort wraps them once
 def wrap(text: str, indent: str = "") -> str:
     """Wrap a message for pre-formatted output (notebook streams and feedback pages do not wrap)."""
+    if len(indent) + len(text) <= WIDTH and "\n" not in text and "  " not in text and "\t" not in text:
+        return indent + text  # what textwrap.fill gives for one short line, without its cost
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent or "  ")
 
 
@@ -46,6 +50,22 @@ def _fmt_points(value: float) -> str:
     return f"{value:g}"
 
 
+def _item_lines(item_id: str, results: tuple[FieldResult, ...], reveal: bool) -> list[str]:
+    try:
+        return _item_lines_cached(item_id, results, reveal)
+    except TypeError:  # an unhashable answer (a list of labels outside a CohortScorer): nothing to reuse
+        return _item_lines_cached.__wrapped__(item_id, results, reveal)
+
+
+@functools.lru_cache(maxsize=8192)  # a cohort gives the same answer to an item many times
+def _item_lines_cached(item_id: str, results: tuple[FieldResult, ...], reveal: bool) -> list[str]:
+    cells = [f"{r.field} {show_value(r.given):<3} {_mark(r)} {_verdict(r, reveal)}" for r in results]
+    lines = [wrap(f"{item_id:<4}" + "   |   ".join(cells), indent="")]
+    if reveal or all(r.correct for r in results):
+        lines.append(wrap(f"Why: {results[0].rationale}", indent="      "))
+    return lines
+
+
 def render_feedback(score: Score, *, reveal: bool) -> str:
     """Per-item feedback. With ``reveal`` the expected answers and every rationale are shown
     (self-paced learners who hold the solutions); without it only the trainee's own answers, whether
@@ -62,10 +82,7 @@ def render_feedback(score: Score, *, reveal: bool) -> str:
     lines = [f"Score: {_fmt_points(score.points)} of {_fmt_points(score.max_points)} points ({summary})", ""]
     lines += [wrap(f"! {p}") for p in score.problems]
     for item_id, results in by_item.items():
-        cells = [f"{r.field} {show_value(r.given):<3} {_mark(r)} {_verdict(r, reveal)}" for r in results]
-        lines.append(wrap(f"{item_id:<4}" + "   |   ".join(cells), indent=""))
-        if reveal or all(r.correct for r in results):
-            lines.append(wrap(f"Why: {results[0].rationale}", indent="      "))
+        lines += _item_lines(item_id, tuple(results), reveal)
     if not reveal and any(not r.correct for r in score.results):
         lines += ["", "Where an answer differs, look again at the cue in the client's words and at the rubric's",
                   "decision rules; your instructor's debrief goes through the reference answers."]

@@ -81,27 +81,31 @@ def values_written(node: ast.AST) -> Any:
     """The value of an expression as far as it is written out: literals are evaluated (like
     ``ast.literal_eval``), and every part that is code becomes a :class:`Computed`, so one ``np.int64(3)``
     costs one field rather than the whole answer. Nothing is executed."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, _NUMBER_SIGNS) and isinstance(node.operand, ast.Constant) \
-            and type(node.operand.value) in (int, float):
-        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
-    if isinstance(node, ast.Dict) and all(key is not None for key in node.keys):  # no **spread
+    kind = type(node)  # exact node types: dispatching on them is what keeps a cohort's grading fast
+    if kind is ast.Constant:
+        return node.value  # type: ignore[attr-defined]
+    if kind is ast.Dict and None not in node.keys:  # type: ignore[attr-defined]  (None: a **spread)
         result = {}
-        for key_node, value_node in zip(node.keys, node.values, strict=True):
+        for key_node, value_node in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
             key = values_written(key_node)  # type: ignore[arg-type]
-            result[key if _hashable(key) else Computed(_code(key_node))] = values_written(value_node)
+            result[key if _hashable(key) else Computed(_code(key_node))] = values_written(value_node)  # type: ignore
         return result
-    if isinstance(node, ast.List | ast.Tuple):
-        items = [values_written(element) for element in node.elts]
-        return items if isinstance(node, ast.List) else tuple(items)
-    if isinstance(node, ast.Set):
-        items = [values_written(element) for element in node.elts]
+    if kind is ast.List or kind is ast.Tuple:
+        items = [values_written(element) for element in node.elts]  # type: ignore[attr-defined]
+        return items if kind is ast.List else tuple(items)
+    if kind is ast.Set:
+        items = [values_written(element) for element in node.elts]  # type: ignore[attr-defined]
         return set(items) if all(_hashable(i) for i in items) else Computed(_code(node))
+    if kind is ast.UnaryOp and isinstance(node.op, _NUMBER_SIGNS) and type(node.operand) is ast.Constant \
+            and type(node.operand.value) in (int, float):  # type: ignore[attr-defined]
+        value = node.operand.value  # type: ignore[attr-defined]
+        return -value if isinstance(node.op, ast.USub) else value  # type: ignore[attr-defined]
     return Computed(_code(node))
 
 
 def _hashable(value: Any) -> bool:
+    if type(value) is str:
+        return True
     try:
         hash(value)
     except TypeError:

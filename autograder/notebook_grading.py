@@ -12,14 +12,13 @@ nbgrader would write, minus the execution; tests compare the two cell by cell.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.literals import cell_source
-from autograder.scoring import Rule
+from autograder.scoring import CohortScorer, Rule
 from autograder.static import (
     RubricCell,
     SourceCell,
@@ -27,6 +26,7 @@ from autograder.static import (
     grade_answers,
     nbgrader_cells,
     rubric_cells,
+    scorer,
     unreadable,
 )
 
@@ -42,6 +42,7 @@ class ExerciseNotebook:
     cells: list[SourceCell]
     rubric: list[RubricCell]
     rules: dict[str, dict[str, Rule]]
+    scorers: dict[str, CohortScorer]  # by test cell
 
     @property
     def by_name(self) -> dict[str, SourceCell]:
@@ -52,7 +53,14 @@ class ExerciseNotebook:
         from course.parts import load_part
 
         rubric = rubric_cells(cells)
-        return cls(name, cells, rubric, {r.part: load_part(r.part).rules for r in rubric})
+        rules = {r.part: load_part(r.part).rules for r in rubric}
+        scorers = {}
+        for r in rubric:  # the key is the instructor's: a broken one stops grading, once, before any trainee
+            try:
+                scorers[r.test_cell] = scorer(r, rules[r.part])
+            except ValueError as err:
+                raise ValueError(f"{name}: test cell {r.test_cell!r}: {err}") from None
+        return cls(name, cells, rubric, rules, scorers)
 
 
 @dataclass
@@ -85,13 +93,13 @@ def _meta(cell: Any) -> Mapping:
 
 
 def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:
-    """The submitted notebook as nbgrader's sanitising steps leave it (a new dict; the input is not changed).
+    """The submitted notebook as nbgrader's sanitising steps leave it. Changes ``nb`` in place and returns it
+    (graders read each submission fresh from its file, so a copy would only cost time).
 
     ClearOutput empties code outputs; DeduplicateIds keeps a repeated grade id on its last cell only;
     OverwriteCells drops grade ids the gradebook does not know, and restores cell type, locked flag, points,
     checksum and (for locked cells) the source from the gradebook.
     """
-    nb = copy.deepcopy(nb)
     cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
     nb["cells"] = cells
     for cell in cells:
@@ -127,7 +135,8 @@ def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:
         if meta.get("grade") and source.points is not None:
             meta["points"] = float(source.points)
         meta["checksum"] = source.checksum
-        if source.locked and checksum(cell["cell_type"], cell_source(cell), meta) != source.checksum:
+        text = cell_source(cell)
+        if source.locked and text != source.source and checksum(cell["cell_type"], text, meta) != source.checksum:
             cell["source"] = source.source
     return nb
 
@@ -149,11 +158,11 @@ def grade_notebook(nb: dict | None, exercise: ExerciseNotebook, problem: str | N
             result.present.add(source.name)
         if source.name in rubric_by_test:
             rubric = rubric_by_test[source.name]
-            rules = exercise.rules[rubric.part]
+            scoring = exercise.scorers[source.name]
             if nb is None or problem:
-                graded = unreadable(rubric, rules, problem or "the notebook could not be read")
+                graded = unreadable(rubric, scoring, problem or "the notebook could not be read")
             else:
-                graded = grade_answers(cells, rubric, rules)
+                graded = grade_answers(cells, rubric, scoring)
             result.static[source.name] = graded
             result.scores[source.name] = graded.points
             continue
@@ -186,14 +195,13 @@ def grade_notebook(nb: dict | None, exercise: ExerciseNotebook, problem: str | N
 
 def feedback_outputs(graded: StaticGrade) -> list[dict]:
     """The outputs a rubric test cell shows: the same per-item feedback and score the hidden test prints."""
-    from nbformat import NotebookNode  # nbconvert's writer reads outputs by attribute
-
-    return [NotebookNode(name="stdout", output_type="stream", text=graded.feedback() + "\n"),
-            NotebookNode(data=NotebookNode({"text/plain": repr(float(graded.points))}), execution_count=None,
-                         metadata=NotebookNode(), output_type="execute_result")]
+    return [{"name": "stdout", "output_type": "stream", "text": graded.feedback() + "\n"},
+            {"data": {"text/plain": repr(float(graded.points))}, "execution_count": None, "metadata": {},
+             "output_type": "execute_result"}]
 
 
-def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, float | None] | None = None) -> None:
+def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, float | None] | None = None,
+           as_node: Any = None) -> None:
     """Write the static scores into the notebook: each rubric test cell's outputs, and a metadata record of
     the static score (and the executed one, when the notebook ran) per rubric cell."""
     cells = nbgrader_cells(nb["cells"])
@@ -201,7 +209,9 @@ def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, fl
     for test_cell, graded in grades.static.items():
         cell = cells.get(test_cell)
         if cell is not None and cell.get("cell_type") == "code":
-            cell["outputs"] = feedback_outputs(graded)  # type: ignore[index]
+            outputs = feedback_outputs(graded)
+            # nbconvert's writer reads outputs by attribute: inside nbgrader the notebook is a NotebookNode.
+            cell["outputs"] = [as_node(o) for o in outputs] if as_node else outputs  # type: ignore[index]
         entry: dict[str, Any] = {"static": graded.points, "max": graded.rubric.points}
         if executed is not None:
             entry["executed"] = executed.get(test_cell)

@@ -140,10 +140,11 @@ class SaveStaticGrades(Preprocessor):
     enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from nbformat import from_dict
         from nbgrader.api import Gradebook
         from nbgrader.utils import determine_grade
 
-        from autograder.grading import Difference, flag
+        from autograder.grading import RECORDED_LOG, Difference, flag
         from autograder.notebook_grading import record
         from autograder.static import differs, nbgrader_cells
 
@@ -172,5 +173,6 @@ class SaveStaticGrades(Preprocessor):
             flag(gb, info["assignment"], found)
         for difference in found:
             self.log.warning("Flagged for review: %s", difference.line())
-        record(nb, grades, "executed", executed)
+        record(nb, grades, "executed", executed, as_node=from_dict)
+        self.log.info("%s %s %s", RECORDED_LOG, info["student"], info["notebook"])
         return nb, resources

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 RuleKind = Literal["exact", "ordinal", "set", "number"]
 ORDINAL_CREDIT_BY_DISTANCE = {0: 1.0, 1: 0.5}
@@ -43,9 +43,8 @@ class Rule:
             raise ValueError(f"rule {self.label!r}: a {self.kind} rule needs its allowed values")
 
 
-@dataclass(frozen=True)
-class FieldResult:
-    """The outcome for one field of one item."""
+class FieldResult(NamedTuple):
+    """The outcome for one field of one item. (A named tuple: a cohort's grading makes millions of these.)"""
 
     item_id: str
     field: str
@@ -128,7 +127,7 @@ def _is_number(value: Any) -> bool:
 
 def field_problem(item: object, field: str, rule: Rule) -> str | None:
     """Why one field of one answered item cannot be scored, in plain words; None when it is well formed."""
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):  # dict first: ABC checks are slow
         return f"expected a dictionary like {{{field!r}: ...}}, found {type(item).__name__}"
     if field not in item or item[field] is None:
         return f"no {rule.label} given"
@@ -214,36 +213,106 @@ def format_problems(answers: object, expected: Mapping[str, Sequence[str]], rule
     return problems
 
 
-def score_items(answers: object, reference: Mapping, rules: Mapping[str, Rule], points: float) -> Score:
-    """Score answers against a reference; see the module docstring for the rule."""
-    check_reference(reference, rules)
+def _item_results(item_id: str, ref: Mapping, fields: Sequence[str], rules: Mapping[str, Rule], usable: bool,
+                  answered: bool, item: Any) -> tuple[FieldResult, ...]:
+    """The results of one reference item for one answered item (or none)."""
+    results = []
+    for field in fields:
+        rule = rules[field]
+        if not usable:
+            problem: str | None = "answer unusable"
+        elif not answered:
+            problem = "not answered"
+        else:
+            problem = field_problem(item, field, rule)
+        given = item.get(field) if type(item) is dict or isinstance(item, Mapping) else None
+        credit = field_credit(rule, ref[field], given) if problem is None else 0.0
+        results.append(FieldResult(item_id, field, ref[field], given, credit, 1.0, problem, ref["why"], rule.label))
+    return tuple(results)
+
+
+def _score(answers: object, reference: Mapping, rules: Mapping[str, Rule], points: float,
+           item_results: Any) -> Score:
     if points <= 0:
         raise ValueError("points must be positive")
-    usable = isinstance(answers, Mapping)
-    expected_fields = {item_id: reference_fields(item) for item_id, item in reference.items()}
-    problems = [] if usable else format_problems(answers, expected_fields, rules)
-    results = []
+    usable = type(answers) is dict or isinstance(answers, Mapping)
+    problems = [] if usable else format_problems(
+        answers, {item_id: reference_fields(item) for item_id, item in reference.items()}, rules)
+    results: list[FieldResult] = []
     for item_id, ref in reference.items():
-        item = answers.get(item_id) if usable else None
-        for field in expected_fields[item_id]:
-            rule = rules[field]
-            if not usable:
-                problem: str | None = "answer unusable"
-            elif item_id not in answers:
-                problem = "not answered"
-            else:
-                problem = field_problem(item, field, rule)
-            given = item.get(field) if isinstance(item, Mapping) else None
-            credit = field_credit(rule, ref[field], given) if problem is None else 0.0
-            results.append(FieldResult(item_id, field, ref[field], given, credit, 1.0, problem, ref["why"],
-                                       rule.label))
+        answered = usable and item_id in answers  # type: ignore[operator]
+        results += item_results(item_id, ref, usable, answered, answers.get(item_id) if answered else None)  # type: ignore
     if usable:
-        extra = [str(k) for k in answers if k not in reference]
+        extra = [str(k) for k in answers if k not in reference]  # type: ignore[union-attr]
         if extra:
             problems.append(f"Unknown id(s) {', '.join(sorted(extra))} were ignored.")
     earned = sum(r.credit for r in results)
     possible = sum(r.possible for r in results)
     return Score(tuple(results), tuple(problems), clamp_points(points * earned / possible, points), float(points))
+
+
+def score_items(answers: object, reference: Mapping, rules: Mapping[str, Rule], points: float, *,
+                checked: bool = False) -> Score:
+    """Score answers against a reference; see the module docstring for the rule. The reference is checked
+    first unless the caller already did (``checked``)."""
+    if not checked:
+        check_reference(reference, rules)
+
+    def item_results(item_id: str, ref: Mapping, usable: bool, answered: bool, item: Any) -> tuple:
+        return _item_results(item_id, ref, reference_fields(ref), rules, usable, answered, item)
+
+    return _score(answers, reference, rules, points, item_results)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _frozen(item: Any) -> tuple | None:
+    """A hashable stand-in for an answered item that tells apart everything scoring tells apart (types too:
+    3 and 3.0 and True score differently), or None when the item holds anything else."""
+    if type(item) is not dict:
+        return None
+    key = []
+    for field, value in item.items():
+        kind = type(value)
+        if kind in _PLAIN:
+            key.append((field, kind, value))
+        elif kind in (list, tuple) and all(type(v) is str for v in value):
+            key.append((field, kind, tuple(value)))
+        else:
+            return None
+    return tuple(key)
+
+
+class CohortScorer:
+    """:func:`score_items` for a whole cohort: one reference, many answers. A cohort gives the same answer to an
+    item over and over, so each item's results are worked out once per distinct answer and then reused; the
+    scores are exactly score_items' (tested)."""
+
+    def __init__(self, reference: Mapping, rules: Mapping[str, Rule], points: float) -> None:
+        check_reference(reference, rules)
+        # Label lists become tuples (they score and show the same), so results can be hashed and their
+        # feedback lines reused too.
+        self.reference = {item_id: {k: tuple(v) if type(v) is list else v for k, v in item.items()}
+                          for item_id, item in reference.items()}
+        self.rules, self.points = rules, float(points)
+        self.fields = {item_id: reference_fields(item) for item_id, item in reference.items()}
+        self.cache: dict[tuple, tuple[FieldResult, ...]] = {}
+
+    def _item_results(self, item_id: str, ref: Mapping, usable: bool, answered: bool, item: Any) -> tuple:
+        frozen = _frozen(item) if answered else ()
+        if frozen is None:
+            return _item_results(item_id, ref, self.fields[item_id], self.rules, usable, answered, item)
+        key = (item_id, usable, answered, frozen)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = tuple(
+                r._replace(given=tuple(r.given)) if type(r.given) is list else r
+                for r in _item_results(item_id, ref, self.fields[item_id], self.rules, usable, answered, item))
+        return found
+
+    def score(self, answers: object) -> Score:
+        return _score(answers, self.reference, self.rules, self.points, self._item_results)
 
 
 def score_coding(answers: object, reference: Mapping, points: float, code_ids: Collection[str],

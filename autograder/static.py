@@ -22,7 +22,7 @@ from typing import Any
 
 from autograder.feedback import render_feedback
 from autograder.literals import cell_source, hidden_tests, literal_assigned, value_assigned
-from autograder.scoring import Rule, Score, score_items
+from autograder.scoring import CohortScorer, Rule, Score
 
 GRADE_FUNCTION = "grade"
 
@@ -128,21 +128,26 @@ def nbgrader_cells(cells: Sequence[Mapping]) -> dict[str, Mapping]:
     return by_id
 
 
-def grade_answers(cells: Mapping[str, Mapping], rubric: RubricCell, rules: Mapping[str, Rule]) -> StaticGrade:
+def scorer(rubric: RubricCell, rules: Mapping[str, Rule]) -> CohortScorer:
+    """The scorer of one rubric part: checks its reference (loudly) once, then scores any number of answers."""
+    return CohortScorer(rubric.reference, rules, rubric.points)
+
+
+def grade_answers(cells: Mapping[str, Mapping], rubric: RubricCell, scoring: CohortScorer) -> StaticGrade:
     """Score one part from its answer cell's text (``cells`` from :func:`nbgrader_cells`)."""
     cell = cells.get(rubric.answer_cell)
     if cell is None:
-        return unreadable(rubric, rules, f"the answer cell ({rubric.answer_cell}) is not in the notebook: it was "
-                                          "deleted or its grade id was changed")
+        return unreadable(rubric, scoring, f"the answer cell ({rubric.answer_cell}) is not in the notebook: it "
+                                           "was deleted or its grade id was changed")
     found = value_assigned(cell_source(cell), rubric.variable)
     if found.problem:
-        return unreadable(rubric, rules, f"answer cell {rubric.answer_cell}: {found.problem}")
-    return StaticGrade(rubric, score_items(found.value, rubric.reference, rules, rubric.points))
+        return unreadable(rubric, scoring, f"answer cell {rubric.answer_cell}: {found.problem}")
+    return StaticGrade(rubric, scoring.score(found.value))
 
 
-def unreadable(rubric: RubricCell, rules: Mapping[str, Rule], problem: str) -> StaticGrade:
+def unreadable(rubric: RubricCell, scoring: CohortScorer, problem: str) -> StaticGrade:
     """Zero for a part whose answers cannot be read at all, with the reason shown where the score is shown."""
-    score = score_items(None, rubric.reference, rules, rubric.points)
+    score = scoring.score(None)
     advice = "Use the form, run the answer cell so it writes your answers as values, and save the notebook."
     return StaticGrade(rubric, dataclasses.replace(score, problems=(f"{problem}. {advice}",)), problem)
 
