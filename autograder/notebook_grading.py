@@ -43,10 +43,10 @@ class ExerciseNotebook:
     rubric: list[RubricCell]
     rules: dict[str, dict[str, Rule]]
     scorers: dict[str, CohortScorer]  # by test cell
+    by_name: dict[str, SourceCell] = field(init=False)
 
-    @property
-    def by_name(self) -> dict[str, SourceCell]:
-        return {c.name: c for c in self.cells}
+    def __post_init__(self) -> None:
+        self.by_name: dict[str, SourceCell] = {c.name: c for c in self.cells}
 
     @classmethod
     def from_cells(cls, name: str, cells: list[SourceCell]) -> ExerciseNotebook:
@@ -88,8 +88,10 @@ def checksum(cell_type: str, source: str, meta: Mapping[str, Any]) -> str:
 
 
 def _meta(cell: Any) -> Mapping:
-    meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, Mapping) else None
-    return meta if isinstance(meta, Mapping) else {}
+    """A cell's nbgrader metadata, or {} (also when a hand edit left the metadata malformed)."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:

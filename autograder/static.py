@@ -121,9 +121,11 @@ def nbgrader_cells(cells: Sequence[Mapping]) -> dict[str, Mapping]:
     """Submitted cells by grade id, as nbgrader sanitises them: of repeated ids the LAST cell keeps the id."""
     by_id: dict[str, Mapping] = {}
     for cell in cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, Mapping) else {}
-        if isinstance(meta, Mapping) and (meta.get("grade") or meta.get("solution") or meta.get("locked")) \
-                and isinstance(meta.get("grade_id"), str):
+        # isinstance(dict), not Mapping: nbformat's NotebookNode is a dict, and ABC checks are slow
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution") or meta.get("locked")) \
+                and type(meta.get("grade_id")) is str:
             by_id[meta["grade_id"]] = cell
     return by_id
 
