@@ -7,24 +7,9 @@ solutions/, and what it releases to trainees lands in exercises/.
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (
-                                    AssignLatePenalties,
-                                    CheckCellMetadata,
-                                    ClearHiddenTests,
-                                    GetGrades,
-                                    IgnorePattern,
-                                    LimitOutput,
-                                    SaveAutoGrades,
-)
+from nbgrader import preprocessors as nbgrader_steps
 
-from autograder.preprocessors import (
-                                    ClearTraineeOutputs,
-                                    HideHiddenTestErrors,
-                                    ResilientExecute,
-                                    SaveStaticGrades,
-                                    ScoreAnswersAsWritten,
-                                    ShowWidgetFallbacks,
-)
+from autograder import preprocessors as attune_steps
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -33,21 +18,45 @@ c.CourseDirectory.course_id = "attune"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # keys/ holds the reference answers the hidden tests are built from (see autograder/build.py): never released.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "keys"]
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "keys",
+]
 
 # Released text of answer cells. A comment is valid Python anywhere, including inside the
 # `answers = {...}` literal that a form fills in, so one stub serves every answer cell.
 c.ClearSolutions.code_stub = {"python": "# (the form writes your answers here when you run this cell)"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograde: nbgrader's own steps, with three of Attune's around them (autograder/preprocessors.py). The
+# Autograde: nbgrader's own steps, with four of Attune's around them (autograder/preprocessors.py). The
 # trainee's code runs in the same kernel as the hidden tests and could fake any score there, so for every rubric
 # part the score recorded is the one of the answers as written, computed before anything runs; the executed
 # test's score is kept beside it and a difference flags the submission for review (`attune grade --compare`).
-# ResilientExecute is nbgrader's Execute, except that a dying kernel no longer aborts the submission.
+# ResilientExecute is nbgrader's Execute, except that a dying kernel no longer aborts the submission; and
+# RestoreCellMetadata gives cells the gradebook's nbgrader metadata before nbgrader validates it (a notebook with
+# an old metadata schema would otherwise stop the whole run, for every trainee after it).
+c.Autograde.sanitize_preprocessors = [
+    attune_steps.RestoreCellMetadata,
+    nbgrader_steps.ClearOutput,
+    nbgrader_steps.DeduplicateIds,
+    nbgrader_steps.OverwriteKernelspec,
+    nbgrader_steps.OverwriteCells,
+    nbgrader_steps.CheckCellMetadata,
+]
 c.Autograde.autograde_preprocessors = [
-    ScoreAnswersAsWritten, ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    SaveStaticGrades, AssignLatePenalties, CheckCellMetadata]
+    attune_steps.ScoreAnswersAsWritten,
+    attune_steps.ResilientExecute,
+    nbgrader_steps.IgnorePattern,
+    ClearMetadataPreprocessor,
+    nbgrader_steps.LimitOutput,
+    nbgrader_steps.SaveAutoGrades,
+    attune_steps.SaveStaticGrades,
+    nbgrader_steps.AssignLatePenalties,
+    nbgrader_steps.CheckCellMetadata,
+]
 
 # Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):
 # nbgrader's default list would show them (jupyter/nbgrader#917), and a traceback in a hidden-test cell
@@ -55,8 +64,13 @@ c.Autograde.autograde_preprocessors = [
 # while they ran for grading (with the grader's permissions) is left out. Widgets show as their static
 # stand-in (the transcript), since a feedback page has no kernel to draw them.
 c.GenerateFeedback.preprocessors = [
-    GetGrades, HideHiddenTestErrors, ClearHiddenTests, ClearTraineeOutputs, ShowWidgetFallbacks,
-    CSSHTMLHeaderPreprocessor]
+    nbgrader_steps.GetGrades,
+    attune_steps.HideHiddenTestErrors,
+    nbgrader_steps.ClearHiddenTests,
+    attune_steps.ClearTraineeOutputs,
+    attune_steps.ShowWidgetFallbacks,
+    CSSHTMLHeaderPreprocessor,
+]
 
 # LMS downloads: `nbgrader zip_collect <exercise>` reads downloaded/<exercise>/archive/*.zip. Canvas's "Download
 # Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for

@@ -77,9 +77,11 @@ def exercise_notebooks(gb: Any, assignment: str) -> list[ExerciseNotebook]:
     found = []
     for notebook in gb.find_assignment(assignment).notebooks:
         grade = {c.name: c.max_score for c in notebook.grade_cells}
+        task = {c.name: c.max_score for c in notebook.task_cells}
         solution = {c.name for c in notebook.solution_cells}
         cells = [SourceCell(c.name, c.cell_type, c.source or "", c.name in grade, c.name in solution, bool(c.locked),
-                            grade.get(c.name), c.checksum) for c in notebook.source_cells]
+                            grade.get(c.name, task.get(c.name)), c.checksum, c.name in task)
+                 for c in notebook.source_cells]
         found.append(ExerciseNotebook.from_cells(notebook.name, cells))
     return found
 

@@ -94,16 +94,43 @@ def _meta(cell: Any) -> Mapping:
     return meta if isinstance(meta, dict) else {}
 
 
+def restore_metadata(cells: list, exercise: ExerciseNotebook) -> None:
+    """Give every cell that claims a grade id the gradebook's nbgrader metadata for it, and take the claim away
+    from cells whose id the gradebook does not know, whose metadata is not nbgrader's at all, or that repeat an
+    id (the last cell keeps it, as nbgrader's DeduplicateIds decides).
+
+    nbgrader trusts the flags and points a submission carries until its last sanitising step validates them: a
+    hand-edited value fails the submission, and a repeated id stops the whole autograde run for every trainee
+    after it (DeduplicateIds leaves an empty metadata dict, which validation rejects as an outdated schema).
+    The trainee's sources are left as they are.
+    """
+    known = exercise.by_name
+    seen: set[str] = set()
+    for cell in reversed(cells):
+        if not isinstance(cell, dict) or not isinstance(cell.get("metadata"), dict) \
+                or "nbgrader" not in cell["metadata"]:
+            continue
+        meta = cell["metadata"]["nbgrader"]
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(grade_id, str) and grade_id in known and grade_id not in seen:
+            cell["metadata"]["nbgrader"] = known[grade_id].nbgrader_metadata()
+            seen.add(grade_id)
+        else:
+            del cell["metadata"]["nbgrader"]
+
+
 def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:
     """The submitted notebook as nbgrader's sanitising steps leave it. Changes ``nb`` in place and returns it
     (graders read each submission fresh from its file, so a copy would only cost time).
 
-    ClearOutput empties code outputs; DeduplicateIds keeps a repeated grade id on its last cell only;
-    OverwriteCells drops grade ids the gradebook does not know, and restores cell type, locked flag, points,
-    checksum and (for locked cells) the source from the gradebook.
+    First :func:`restore_metadata` (Attune's RestoreCellMetadata step, which runs first in the project's
+    sanitising list); then ClearOutput empties code outputs; DeduplicateIds keeps a repeated grade id on its
+    last cell only; OverwriteCells drops grade ids the gradebook does not know, and restores cell type, locked
+    flag, points, checksum and (for locked cells) the source from the gradebook.
     """
     cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
     nb["cells"] = cells
+    restore_metadata(cells, exercise)
     for cell in cells:
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None

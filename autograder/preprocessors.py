@@ -92,6 +92,23 @@ def _exercise(db_url: str, assignment: str, notebook: str):
     return _EXERCISES[key]
 
 
+class RestoreCellMetadata(Preprocessor):
+    """Sanitising, first: every cell claiming a grade id gets the gradebook's nbgrader metadata for it; claims
+    the gradebook does not know are removed (autograder.notebook_grading.restore_metadata says why)."""
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from autograder.notebook_grading import restore_metadata
+
+        info = resources["nbgrader"]
+        restore_metadata(nb.cells, _exercise(info["db_url"], info["assignment"], info["notebook"]))
+        for cell in nb.cells:  # nbconvert reads metadata by attribute
+            if "nbgrader" in cell.metadata and not isinstance(cell.metadata.nbgrader, NotebookNode):
+                cell.metadata.nbgrader = NotebookNode(cell.metadata.nbgrader)
+        return nb, resources
+
+
 class ScoreAnswersAsWritten(Preprocessor):
     """Before the notebook runs: score every rubric part from its answer cell's text (see autograder/static.py).
 

@@ -39,6 +39,15 @@ class SourceCell:
     locked: bool = False
     points: float | None = None
     checksum: str | None = None
+    task: bool = False
+
+    def nbgrader_metadata(self) -> dict:
+        """The cell's nbgrader metadata as the released notebook carries it."""
+        meta = {"cell_type": self.cell_type, "checksum": self.checksum, "grade": self.grade, "grade_id": self.name,
+                "locked": self.locked, "schema_version": 3, "solution": self.solution, "task": self.task}
+        if self.grade or self.task:
+            meta["points"] = self.points
+        return meta
 
 
 @dataclass(frozen=True)
