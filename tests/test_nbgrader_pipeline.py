@@ -161,8 +161,8 @@ def test_feedback_shows_scores_and_reasons_but_never_the_key(graded, reference):
         raw = (course / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text()
         page = " ".join(html.unescape(raw).split())  # feedback wraps long lines
         assert "BEGIN HIDDEN TESTS" not in page and "REFERENCE" not in page and "grade(" not in page
-        if student == "sabotaged":  # the traceback would have quoted the key; one plain line instead
-            assert "TypeError: the grading code stopped with an error, so this cell scored 0." in page
+        if student == "sabotaged":  # the traceback would have quoted the key: the cell shows the static score
+            assert "TypeError" not in page and "Score: 0 of 20 points" in page
         assert "Score:" in page
         # The transcript shows as static text (a widget cannot render in a page with no kernel).
         assert "It's the sleep, mostly." in page and "attuneKeyboardGuard" not in page
