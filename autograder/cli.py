@@ -116,7 +116,7 @@ def _thresholds(args: argparse.Namespace):
 
 
 def _cohort(args: argparse.Namespace):
-    from autograder.cohort import cohort_table, gradebook_scores
+    from autograder.cohort import cohort_table, gradebook_scores, review_flags
 
     root = Path(args.course).resolve() if args.course else course_root()
     if not (root / "gradebook.db").is_file() and not args.db:
@@ -126,15 +126,16 @@ def _cohort(args: argparse.Namespace):
         raise SystemExit(f"attune: the gradebook in {root} has no autograded submissions yet.")
     recorded = gradebook_scores(root, db_url=args.db)
     totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
-    return root, table, totals
+    return root, table, totals, review_flags(root, db_url=args.db)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from autograder.report import write_outputs
 
-    root, table, totals = _cohort(args)
+    root, table, totals, review = _cohort(args)
     out = Path(args.out) if args.out else root / "report"
-    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=not args.no_feedback)
+    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=not args.no_feedback,
+                          review=review)
     for name, path in paths.items():
         print(f"{name:<10} {path}")
     return 0
@@ -143,7 +144,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_certify(args: argparse.Namespace) -> int:
     from autograder.analytics import certify, trainee_summary
 
-    _root, table, _totals = _cohort(args)
+    _root, table, _totals, _review = _cohort(args)
     summary = certify(trainee_summary(table), _thresholds(args))
     columns = ["score", "code_kappa", "code_band", "rating_kappa", "rating_band", "leniency", "certified", "reasons"]
     print(summary[columns].to_string(float_format=lambda v: f"{v:.2f}"))
@@ -157,9 +158,9 @@ def cmd_certify(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from autograder.report import write_outputs
 
-    root, table, totals = _cohort(args)
+    root, table, totals, review = _cohort(args)
     out = Path(args.out) if args.out else root / "exports"
-    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False)
+    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False, review=review)
     for name in ("totals", "items", "trainees", "canvas"):
         print(f"{name:<10} {paths[name]}")
     return 0

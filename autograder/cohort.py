@@ -8,7 +8,6 @@ are read without executing anything, and scored with the same core as the test c
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from autograder.literals import answers_in_notebook, cell_source, hidden_tests, read_notebook, reference_in_notebook
-from autograder.scoring import Score, score_items
+from autograder.literals import cell_source, read_notebook, value_assigned
+from autograder.scoring import CohortScorer, Score
+from autograder.static import SourceCell, nbgrader_cells, rubric_cells
 
 COLUMNS = ["student", "assignment", "part", "item", "field", "label", "kind", "expected", "given", "expected_num",
            "given_num", "credit", "possible", "why", "problem"]
@@ -36,31 +36,30 @@ class GradedPart:
     grade_id: str
     points: float
     reference: dict
+    answer_cell: str = ""
+
+
+def source_cells(nb: dict) -> list[SourceCell]:
+    """A source notebook's nbgrader cells, as static grading reads them from the gradebook."""
+    cells = []
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta and meta.get("grade_id"):
+            cells.append(SourceCell(meta["grade_id"], cell["cell_type"], cell_source(cell), bool(meta.get("grade")),
+                                    bool(meta.get("solution")), bool(meta.get("locked")), meta.get("points")))
+    return cells
 
 
 def graded_parts(source: Path, assignment: str) -> list[GradedPart]:
     """The parts of one exercise found in its source notebook(s): every hidden test that calls grade()."""
     found = []
     for path in sorted((source / assignment).glob("*.ipynb")):
-        nb = read_notebook(path)
-        for cell in nb["cells"]:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            hidden = hidden_tests(cell_source(cell))
-            if not (meta.get("grade") and hidden):
-                continue
-            # The hidden test reads grade(globals().get("<variable>"), REFERENCE, part=..., points=...).
-            call = next((n for n in ast.walk(ast.parse(hidden)) if isinstance(n, ast.Call)
-                         and getattr(n.func, "id", None) == "grade"), None)
-            if call is None:
-                continue
-            keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-            first = call.args[0]
-            variable = first.args[0].value if isinstance(first, ast.Call) and first.args else ""
-            reference = reference_in_notebook(nb, meta["grade_id"])
-            if reference.problem:
-                raise ValueError(f"{path}: cell {meta['grade_id']}: {reference.problem}")
-            found.append(GradedPart(assignment, path.stem, variable, keywords["part"], meta["grade_id"],
-                                    float(keywords["points"]), reference.value))
+        try:
+            rubric = rubric_cells(source_cells(read_notebook(path)))
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        found += [GradedPart(assignment, path.stem, r.variable, r.part, r.test_cell, r.points, r.reference,
+                             r.answer_cell) for r in rubric]
     return found
 
 
@@ -108,25 +107,31 @@ def cohort_table(root: Path, assignments: list[str] | None = None, db_url: str |
         for assignment in names:
             parts = graded_parts(root / "solutions", assignment)
             rules = {part.part: load_part(part.part).rules for part in parts}
+            scorers = {part.grade_id: CohortScorer(part.reference, rules[part.part], part.points) for part in parts}
             kinds = {name: {f: rule.kind for f, rule in r.items()} for name, r in rules.items()}
             for submission in gb.assignment_submissions(assignment):
                 student = submission.student.id
                 for part in parts:
                     answers, problem = _answers(root / "autograded" / student / assignment / f"{part.notebook}.ipynb",
-                                                part.variable)
-                    score = score_items(answers, part.reference, rules[part.part], part.points)
+                                                part)
+                    score = scorers[part.grade_id].score(answers)
                     rows += score_rows(student, part, score, kinds[part.part], problem)
     return build_table(rows)
 
 
-def _answers(path: Path, variable: str) -> tuple[Any, str | None]:
-    """A trainee's answer literal, or None and why not (naming the notebook): scored as unanswered, kept visible."""
+def _answers(path: Path, part: GradedPart) -> tuple[Any, str | None]:
+    """A trainee's answers as written in the answer cell (as static grading reads them), or None and why not
+    (naming the notebook): scored as unanswered, kept visible."""
     if not path.is_file():
         return None, f"no autograded notebook at {path}"
     try:
-        found = answers_in_notebook(read_notebook(path), variable)
+        cells = nbgrader_cells(read_notebook(path)["cells"])
     except ValueError as err:
         return None, str(err)
+    cell = cells.get(part.answer_cell)
+    if cell is None:
+        return None, f"{path.name}: the answer cell ({part.answer_cell}) is not in the notebook"
+    found = value_assigned(cell_source(cell), part.variable)
     return found.value, (f"{path.name}: {found.problem}" if found.problem else None)
 
 
@@ -146,3 +151,17 @@ def gradebook_scores(root: Path, db_url: str | None = None) -> pd.DataFrame:
                                         "manual": grade.manual_score, "score": grade.score,
                                         "max_score": grade.max_score, "needs_manual": grade.needs_manual_grade})
     return pd.DataFrame.from_records(records)
+
+
+def review_flags(root: Path, db_url: str | None = None) -> pd.DataFrame:
+    """Cells flagged for review by `attune grade --compare` (or by autograde itself): one row per cell."""
+    from nbgrader.api import Gradebook
+
+    from autograder.grading import flagged_for_review
+
+    url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    rows: list[dict] = []
+    with Gradebook(url, course_id="attune") as gb:
+        for assignment in gb.assignments:
+            rows += flagged_for_review(gb, assignment.name)
+    return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment"])

@@ -128,7 +128,8 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     from nbgrader.api import Gradebook
 
     from autograder.analytics import Thresholds
-    from autograder.cohort import cohort_table, gradebook_scores, graded_parts
+    from autograder.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
+    from autograder.grading import Course, compare
     from autograder.report import write_outputs
     from autograder.simulate import cohort_profiles
 
@@ -162,6 +163,9 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
             _exchange("submit", root, exercise, student)
         run_nbgrader(["collect", exercise], cwd=root)
         _autograde_with_progress(root, exercise, total=len(profiles))
+        checked = compare(Course.load(root), exercise)
+        print(f"attune grade {exercise} --compare: {checked.compared} notebooks, {len(checked.differences)} cell(s) "
+              "where the executed score differs from the answers as written", flush=True)
         print(f"nbgrader generate_feedback {exercise} + release_feedback {exercise}", flush=True)
         run_nbgrader(["generate_feedback", exercise], cwd=root)
         run_nbgrader(["release_feedback", exercise], cwd=root)
@@ -171,7 +175,8 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     table = cohort_table(root, exercises)
     recorded = gradebook_scores(root)
     totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
-    paths = write_outputs(table, root / "report", Thresholds(), totals=totals, profiles=profiles)
+    paths = write_outputs(table, root / "report", Thresholds(), totals=totals, profiles=profiles,
+                          review=review_flags(root))
     paths["nbgrader-grades"] = root / "nbgrader-grades.csv"
     seconds = time.perf_counter() - started
     return DemoResult(root, paths["report"], paths, profiles, seconds)

@@ -135,7 +135,8 @@ def analyse(table: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS) ->
 
 
 def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], thresholds: Thresholds,
-                profiles: Mapping[str, str] | None = None, notes: list[str] | None = None) -> str:
+                profiles: Mapping[str, str] | None = None, notes: list[str] | None = None,
+                review: pd.DataFrame | None = None) -> str:
     summary, confusion, items = results["summary"], results["confusion"], results["items"]
     n_students = len(summary)
     assignments = ", ".join(sorted(map(str, table["assignment"].unique())))
@@ -155,6 +156,7 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
         f"{thresholds.score:.0%}, |leniency| ≤ {thresholds.max_abs_leniency:.2f}). Bands: Cicchetti (1994). "
         "These thresholds are the instructor's; the field has no normative cut-off.</p>",
         *(f"<p class='flag'>{html.escape(n)}</p>" for n in notes or []),
+        *_review_section(review),
         *_plots(summary, confusion, items, profiles),
         "<h2>Trainees</h2>", _table(trainees),
         f"<h2>Items flagged: strongest trainees disagree with the key ({len(flagged)})</h2>",
@@ -164,6 +166,18 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _review_section(review: pd.DataFrame | None) -> list[str]:
+    """Cells whose executed test score differed from the answers as written (`attune grade --compare`)."""
+    if review is None:
+        return []
+    head = f"<h2>Submissions flagged for review: executed and as-written scores differ ({len(review)})</h2>"
+    if review.empty:
+        return [head, "<p>None.</p>"]
+    return [head, "<p class='flag'>The score of the answers as written was recorded. Look at these submissions in "
+                  "formgrader: each flagged cell needs grading and carries a comment saying what differed.</p>",
+            _table(review)]
 
 
 def trainee_feedback_html(table: pd.DataFrame, student: str) -> str:
@@ -206,13 +220,18 @@ def canvas_gradebook(totals: pd.DataFrame, possible: Mapping[str, float]) -> pd.
 
 def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   totals: pd.DataFrame | None = None, profiles: Mapping[str, str] | None = None,
-                  feedback: bool = True, notes: list[str] | None = None) -> dict[str, Path]:
-    """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`."""
+                  feedback: bool = True, notes: list[str] | None = None,
+                  review: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`. ``review`` lists
+    the cells flagged by the cross-check of executed and static scores (autograder.cohort.review_flags)."""
     out.mkdir(parents=True, exist_ok=True)
     results = analyse(table, thresholds)
     paths = {"report": out / "report.html", "trainees": out / "trainees.csv", "items": out / "items.csv",
              "confusion": out / "code-confusion.csv"}
-    paths["report"].write_text(report_html(table, results, thresholds, profiles, notes), encoding="utf-8")
+    paths["report"].write_text(report_html(table, results, thresholds, profiles, notes, review), encoding="utf-8")
+    if review is not None:
+        paths["review"] = out / "flagged-for-review.csv"
+        review.to_csv(paths["review"], index=False)
     results["summary"].to_csv(paths["trainees"])
     results["items"].to_csv(paths["items"], index=False)
     results["confusion"].to_csv(paths["confusion"])

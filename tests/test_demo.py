@@ -94,3 +94,33 @@ def test_a_notebook_that_cannot_be_read_is_named_in_the_cohort_table_and_nothing
     assert problems.str.contains(broken.name).all() and problems.str.contains("cannot be read").all()
     others = after["student"] != student
     assert after[others]["credit"].tolist() == before[before["student"] != student]["credit"].tolist()
+
+
+def test_static_and_executed_grades_are_identical_on_every_cell_of_the_demo_cohort(demo, tmp_path):
+    """Must-show: the demo's executed autograde (nbgrader, the project's config) and `attune grade --static` of
+    the same submissions in a copy give the same score on every graded cell, and the executed test cells agree
+    with the answers as written everywhere (the cross-check finds nothing)."""
+    import shutil
+
+    from autograder.cohort import gradebook_scores, review_flags
+    from autograder.exercises import run_nbgrader
+
+    dest, output = demo
+    assert "attune grade ex01 --compare: 10 notebooks, 0 cell(s)" in output
+    assert review_flags(dest).empty
+    static = tmp_path / "static-copy"
+    # A fresh gradebook that knows the exercise and nothing else: static grading creates every row itself.
+    shutil.copytree(dest, static, ignore=shutil.ignore_patterns("autograded", "feedback", "report", "gradebook.db"))
+    run_nbgrader(["generate_assignment", "ex01", "--force"], cwd=static)
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "ex01", "--static", "--quiet",
+                           "--course", str(static)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Graded 10 submission(s), 10 notebook(s), statically" in done.stdout
+    columns = ["student", "assignment", "notebook", "cell", "auto", "max_score", "needs_manual"]
+    executed = gradebook_scores(dest)[columns].sort_values(columns[:4]).reset_index(drop=True)
+    statically = gradebook_scores(static)[columns].sort_values(columns[:4]).reset_index(drop=True)
+    assert len(executed) == 10 * 6  # 10 trainees x (3 rubric cells + 3 format checks)
+    pd.testing.assert_frame_equal(executed, statically)
+    compared = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "ex01", "--compare", "--course",
+                               str(dest)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert compared.returncode == 0 and "No differences." in compared.stdout, compared.stdout
