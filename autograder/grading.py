@@ -48,6 +48,7 @@ class Course:
     submitted: str
     autograded: str
     ignore: tuple[str, ...]
+    late_penalties: bool = False  # a late-submission plugin is configured (only executed grading applies it)
 
     @classmethod
     def load(cls, root: Path, db_url: str | None = None) -> Course:
@@ -57,8 +58,9 @@ class Course:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
         coursedir = CourseDirectory(config=config)
         coursedir.root = str(root)
+        late = "plugin_class" in config.get("AssignLatePenalties", {})
         return cls(root, db_url or coursedir.db_url, coursedir.course_id, coursedir.source_directory,
-                   coursedir.submitted_directory, coursedir.autograded_directory, tuple(coursedir.ignore))
+                   coursedir.submitted_directory, coursedir.autograded_directory, tuple(coursedir.ignore), late)
 
     def submitted_dir(self, student: str, assignment: str) -> Path:
         return self.root / self.submitted / student / assignment
@@ -309,6 +311,9 @@ def grade_static(course: Course, assignment: str, students: list[str] | None = N
     from nbgrader.api import Gradebook
     from tqdm import tqdm
 
+    if course.late_penalties:
+        raise ValueError("nbgrader_config.py sets a late-submission plugin (AssignLatePenalties.plugin_class), "
+                         "which static grading does not apply; grade with plain `attune grade` (executed).")
     start = time.perf_counter()
     names = course.students(assignment) if students is None else students
     summary = StaticSummary()
@@ -431,14 +436,19 @@ def flagged_for_review(gb: Any, assignment: str) -> list[dict]:
 # -- executed grading, sharded ----------------------------------------------------------------------------------
 def is_complete(course: Course, assignment: str, student: str, notebooks: Iterable[str], how: str) -> bool:
     """Whether a submission's grading finished: every autograded notebook exists, parses, and carries Attune's
-    record, which is written in the last step of grading (a run killed half-way leaves no record)."""
+    record, which is written in the last step of grading (a run killed half-way leaves no record), and the
+    submission is not newer than what was graded (a resubmission is graded again, as nbgrader autograde does)."""
     folder = course.autograded_dir(student, assignment)
     for name in notebooks:
         nb, _ = read_submitted(folder / f"{name}.ipynb")
         entry = recorded(nb) if nb is not None else None
         if entry is None or entry["graded"] != how:
             return False
-    return True
+    try:
+        submitted, graded = read_timestamp(course.submitted_dir(student, assignment)), read_timestamp(folder)
+    except (ValueError, OverflowError):  # an unreadable timestamp: nbgrader fails that submission, so grade it
+        return False
+    return submitted is None or graded is None or submitted <= graded
 
 
 @dataclass(frozen=True)
@@ -514,6 +524,9 @@ def prepare(course: Course, assignment: str, students: list[str]) -> list[str]:
         for student in students:
             if student not in known:
                 gb.add_student(student)
+    # Attune's autograde steps open the gradebook without a course id, so nbgrader adds a "default_course" row on
+    # first use: shards doing that at the same moment fail on the duplicate key. Add it here, once.
+    Gradebook(course.db_url).close()
     return notebooks
 
 

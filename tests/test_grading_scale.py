@@ -171,13 +171,14 @@ def _running_in(folder: Path) -> list[psutil.Process]:
     return found
 
 
-def test_a_killed_run_is_completed_by_running_it_again(base_course, sequential, tmp_path):
+def test_running_again_completes_a_killed_run_and_grades_a_resubmission(base_course, sequential, tmp_path):
+    """`attune grade --workers 2` killed (SIGKILL to its process group) half-way leaves no process behind; the same
+    command again grades exactly the unfinished submissions, and the gradebook ends as after a sequential run."""
     course = copy_course(base_course, tmp_path / "course")
     students = students_of(course)
     notebooks = [p.stem for p in (course / "exercises" / ASSIGNMENT).glob("*.ipynb")]
     command = [sys.executable, "-m", "autograder.cli", "grade", ASSIGNMENT, "--course", str(course), "--quiet",
                "--workers", "2"]
-
     loaded = Course.load(course)
 
     def graded() -> int:
@@ -208,7 +209,7 @@ def test_a_killed_run_is_completed_by_running_it_again(base_course, sequential, 
     deadline = time.monotonic() + 20
     while (left := [p for p in family if _alive(p)] + _running_in(course)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not left, f"still running after the kill: {[(p.pid, p.cmdline()) for p in left if _alive(p)]}"
+    assert not left, f"still running after the kill: {[(p.pid, _command(p)) for p in left]}"
 
     finished = graded()
     assert 0 < finished < len(students), f"{finished} of {len(students)} graded when killed: not half-way"
@@ -220,6 +221,25 @@ def test_a_killed_run_is_completed_by_running_it_again(base_course, sequential, 
     assert gradebook_grades(sqlite_url(course), students) == sequential
     time.sleep(1)
     assert not _running_in(course), "a process of the second run is still running"
+
+    # Running it again after a trainee resubmitted (newer timestamp.txt, as nbgrader collect writes it) grades that
+    # submission again, as plain `nbgrader autograde` would, and skips every other one.
+    def scores(student: str) -> dict[tuple[str, str], GradeValue]:
+        return {(nb, cell): value for (s, nb, cell), value in sequential.items() if s == student}
+
+    first = students[0]
+    other = next(s for s in students if scores(s) != scores(first))
+    folder = course / "submitted" / first / ASSIGNMENT
+    for path in (course / "submitted" / other / ASSIGNMENT).glob("*.ipynb"):
+        shutil.copyfile(path, folder / path.name)
+    (folder / "timestamp.txt").write_text("2026-11-21 09:00:00.000000 UTC\n")
+
+    done = attune_grade(course, "--workers", "2")
+    assert f"Autograded 1 of {len(students)} submission(s) in 1 nbgrader run(s)" in done.stdout, done.stdout
+    assert_all_complete(course, students)
+    expected = {key: value for key, value in sequential.items() if key[0] != first}
+    expected |= {(first, nb, cell): value for (nb, cell), value in scores(other).items()}
+    assert gradebook_grades(sqlite_url(course), students) == expected
 
 
 def test_dask_cluster_records_the_sequential_grades(base_course, sequential, tmp_path):

@@ -181,3 +181,16 @@ def test_timestamps_read_as_nbgrader_reads_them(tmp_path, stamp):
 
     (tmp_path / "timestamp.txt").write_text(stamp + "\n")
     assert read_timestamp(tmp_path) == parse_utc(stamp)
+
+
+def test_static_grading_refuses_a_course_with_late_penalties(tmp_path):
+    from autograder.grading import Course, grade_static
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        (ROOT / "nbgrader_config.py").read_text()
+        + "\nc.AssignLatePenalties.plugin_class = 'nbgrader.plugins.latesubmission.SubMarks'\n")
+    course = Course.load(tmp_path)
+    assert course.late_penalties
+    with pytest.raises(ValueError, match="late-submission plugin"):
+        grade_static(course, "ex01")
+    assert not Course.load(ROOT).late_penalties
