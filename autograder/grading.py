@@ -18,6 +18,7 @@ import fnmatch
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -478,15 +479,35 @@ def shard_commands(course: Course, assignment: str, pending: list[str], everyone
     return found
 
 
+_RUNNING: set[subprocess.Popen] = set()  # this process's shard runs, stopped if it is told to stop
+
+
 def run_shard(shard: Shard, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run one shard to the end (locally, or on a Dask worker that sees the same course folder)."""
     Path(shard.log).parent.mkdir(parents=True, exist_ok=True)
     environment = dict(env or os.environ)
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment.get("PATH", "")])
     with open(shard.log, "w", encoding="utf-8") as log:
-        done = subprocess.run(list(shard.command), cwd=shard.cwd, env=environment, stdout=log,
-                              stderr=subprocess.STDOUT, check=False)
-    return done.returncode, shard.log
+        process = subprocess.Popen(list(shard.command), cwd=shard.cwd, env=environment, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        _RUNNING.add(process)
+        try:
+            code = process.wait()
+        finally:
+            _RUNNING.discard(process)
+    return code, shard.log
+
+
+def _stop_shards() -> None:
+    """Stop the running shards (their kernels exit with them): a stopped `attune grade` leaves nothing running
+    that a second run would race with."""
+    for process in list(_RUNNING):
+        process.terminate()
+    for process in list(_RUNNING):
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @dataclass
@@ -553,14 +574,35 @@ def grade_executed(course: Course, assignment: str, workers: int = 1, scheduler:
             results = _follow(futures, shards, total, f"autograde {assignment}", progress)
     else:
         shards = shard_commands(course, assignment, pending, everyone, max(1, workers), db_override, log_dir)
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [pool.submit(run_shard, shard) for shard in shards]
-            results = _follow(futures, shards, total, f"autograde {assignment}", progress)
+        previous = _on_sigterm_exit()
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                futures = [pool.submit(run_shard, shard) for shard in shards]
+                results = _follow(futures, shards, total, f"autograde {assignment}", progress)
+        except BaseException:  # Ctrl+C, SIGTERM from a job scheduler: stop the shards before leaving
+            _stop_shards()
+            raise
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     summary.failed_shards = [log for code, log in results if code]
     summary.shards = len(shards)
     summary.incomplete = [s for s in pending if not is_complete(course, assignment, s, notebooks, "executed")]
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _on_sigterm_exit() -> Any:
+    """Turn SIGTERM into SystemExit while shards run (so they are stopped); returns the handler it replaced."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _follow(futures: list, shards: list[Shard], total: int, label: str, progress: bool) -> list[tuple[int, str]]:

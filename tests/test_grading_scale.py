@@ -255,6 +255,33 @@ def test_running_again_completes_a_killed_run_and_grades_a_resubmission(base_cou
     assert gradebook_grades(sqlite_url(course), students) == expected
 
 
+def test_stopping_attune_grade_alone_stops_its_shards(base_course, tmp_path):
+    """SIGTERM to `attune grade` only (as a job scheduler sends it) stops its nbgrader processes and their kernels
+    too, so a second run started afterwards never races with leftovers of the first."""
+    course = copy_course(base_course, tmp_path / "course")
+    command = [sys.executable, "-m", "autograder.cli", "grade", ASSIGNMENT, "--course", str(course), "--quiet",
+               "--workers", "2"]
+    process = subprocess.Popen(command, cwd=course, env=nbgrader_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not any("ipykernel" in " ".join(_command(p)) for p in psutil.Process(process.pid).children(True)):
+            assert process.poll() is None and time.monotonic() < deadline, "no kernel started in time"
+            time.sleep(0.1)
+        os.kill(process.pid, signal.SIGTERM)  # attune alone, not its process group
+        assert process.wait(timeout=30) != 0
+        # Kernels notice within a few seconds that their nbgrader is gone; the shards would run on for longer.
+        deadline = time.monotonic() + 6
+        while (left := _running_in(course)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"still running after attune grade was stopped: {_describe(left)}"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for leftover in _running_in(course):
+            leftover.kill()
+
+
 def test_dask_cluster_records_the_sequential_grades(base_course, sequential, tmp_path):
     """The shards run as tasks on a local Dask cluster (two worker processes) and record the sequential grades."""
     from dask.distributed import LocalCluster
