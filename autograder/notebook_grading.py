@@ -50,7 +50,7 @@ class ExerciseNotebook:
 
     @classmethod
     def from_cells(cls, name: str, cells: list[SourceCell]) -> ExerciseNotebook:
-        from course.parts import load_part
+        load_part = installed_course_package().parts.load_part
 
         rubric = rubric_cells(cells)
         rules = {r.part: load_part(r.part).rules for r in rubric}
@@ -74,6 +74,31 @@ class NotebookGrades:
     static: dict[str, StaticGrade] = field(default_factory=dict)
     problem: str | None = None
     present: set[str] = field(default_factory=set)  # grade cells found in the submission
+
+
+def installed_course_package() -> Any:
+    """The installed ``course`` package, with its ``parts`` module.
+
+    nbgrader puts its working directory first on sys.path. A course folder that holds a ``course/`` folder of
+    its own (copies of the lessons, say) is then found as a namespace package before an editable install's
+    finder is asked, and Attune's grading steps could not load the rubric. Such a shadow is set aside here.
+    """
+    import importlib
+    import os
+    import sys
+
+    course = importlib.import_module("course")
+    if getattr(course, "__file__", None) is None:  # a namespace package: a bare folder, not Attune's package
+        for module in [m for m in sys.modules if m == "course" or m.startswith("course.")]:
+            del sys.modules[module]
+        here, saved = os.getcwd(), sys.path[:]
+        sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+        try:
+            course = importlib.import_module("course")
+        finally:
+            sys.path[:] = saved
+    importlib.import_module("course.parts")
+    return course
 
 
 def checksum(cell_type: str, source: str, meta: Mapping[str, Any]) -> str:

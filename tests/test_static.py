@@ -194,3 +194,23 @@ def test_static_grading_refuses_a_course_with_late_penalties(tmp_path):
     with pytest.raises(ValueError, match="late-submission plugin"):
         grade_static(course, "ex01")
     assert not Course.load(ROOT).late_penalties
+
+
+def test_grading_steps_load_the_course_package_where_a_course_folder_shadows_it(tmp_path):
+    """nbgrader puts its working directory first on sys.path; a course folder with a bare `course/` folder (lesson
+    copies) must not hide the installed package from the grading steps."""
+    import subprocess
+    import sys
+
+    (tmp_path / "course" / "lessons").mkdir(parents=True)
+    script = ("import os, sys; sys.path.insert(0, os.getcwd())\n"
+              "import course; shadowed = getattr(course, '__file__', None) is None\n"
+              "from autograder.notebook_grading import installed_course_package\n"
+              "package = installed_course_package()\n"
+              "print(shadowed, package.parts.load_part('amira-night-shifts').n_fields)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shadowed, fields = done.stdout.split()
+    assert fields == "20"
+    # `make test` installs Attune editable, where the bare folder does shadow the package: the case that matters.
+    assert shadowed == "True" or not any(ROOT.glob(".venv/lib/python*/site-packages/__editable__*attune*"))
