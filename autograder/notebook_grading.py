@@ -12,6 +12,7 @@ nbgrader would write, minus the execution; tests compare the two cell by cell.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -247,6 +248,19 @@ def grade_notebook(nb: dict | None, exercise: ExerciseNotebook, problem: str | N
     return result
 
 
+def form_output(part_id: str) -> dict:
+    """What a form cell shows where no widget can render (the part's text), as the executed form cell leaves it
+    for feedback pages; the same for every trainee, so made once per part."""
+    return _form_output(part_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _form_output(part_id: str) -> dict:
+    part = installed_course_package().parts.load_part(part_id)
+    return {"data": {"text/html": part.as_html(), "text/plain": part.as_text()}, "metadata": {},
+            "output_type": "display_data"}
+
+
 def feedback_outputs(graded: StaticGrade) -> list[dict]:
     """The outputs a rubric test cell shows: the same per-item feedback and score the hidden test prints."""
     return [{"name": "stdout", "output_type": "stream", "text": graded.feedback() + "\n"},
@@ -261,6 +275,9 @@ def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, fl
     cells = nbgrader_cells(nb["cells"])
     entries = {}
     for test_cell, graded in grades.static.items():
+        form = cells.get(f"form_{graded.rubric.variable}")  # the form cell, named by `attune build`
+        if how == "static" and form is not None and form.get("cell_type") == "code" and not form.get("outputs"):
+            form["outputs"] = [form_output(graded.rubric.part)]  # type: ignore[index]
         cell = cells.get(test_cell)
         if cell is not None and cell.get("cell_type") == "code":
             outputs = feedback_outputs(graded)

@@ -45,6 +45,15 @@ class Part:
     def n_fields(self) -> int:
         return sum(len(f) for f in self.items.values())
 
+    def as_text(self) -> str:
+        """The part as plain text: what shows where widgets cannot (feedback pages, plain viewers)."""
+        return "\n".join([self.title, "", self.intro, "", *(b.text for b in self.blocks)])
+
+    def as_html(self) -> str:
+        """The part as static HTML, for feedback pages."""
+        blocks = "".join(f"<p>{b.html}</p>" for b in self.blocks)
+        return f"<h3>{_esc(self.title)}</h3><p><em>{_esc(self.intro)}</em></p>{blocks}"
+
     def field_label(self, item_id: str, name: str) -> str:
         """The accessible name of one control, e.g. 'T3 empathy level' or 'R02 response b rating'."""
         if self.kind == "rating" and name in LETTERS:

@@ -121,6 +121,11 @@ def test_static_and_executed_grades_are_identical_on_every_cell_of_the_demo_coho
     statically = gradebook_scores(static)[columns].sort_values(columns[:4]).reset_index(drop=True)
     assert len(executed) == 10 * 6  # 10 trainees x (3 rubric cells + 3 format checks)
     pd.testing.assert_frame_equal(executed, statically)
+    # Feedback from static grading reads like the executed one: the transcript where the form was, the score.
+    run_nbgrader(["generate_feedback", "ex01"], cwd=static)
+    page = next((static / "feedback").rglob("*.html")).read_text()
+    assert "It&#x27;s the sleep, mostly." in page or "It's the sleep, mostly." in page
+    assert "Score:" in page and "BEGIN HIDDEN TESTS" not in page
     compared = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "ex01", "--compare", "--course",
                                str(dest)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert compared.returncode == 0 and "No differences." in compared.stdout, compared.stdout

@@ -254,12 +254,11 @@ class AnswerForm:
 
     def as_text(self) -> str:
         """The part as plain text: what shows where widgets cannot (feedback pages, plain viewers)."""
-        return "\n".join([self.part.title, "", self.part.intro, "", *(b.text for b in self.part.blocks)])
+        return self.part.as_text()
 
     def as_html(self) -> str:
         """The part as static HTML, for feedback pages."""
-        blocks = "".join(f"<p>{b.html}</p>" for b in self.part.blocks)
-        return f"<h3>{html.escape(self.part.title)}</h3><p><em>{html.escape(self.part.intro)}</em></p>{blocks}"
+        return self.part.as_html()
 
     def _ipython_display_(self) -> None:
         from course.widgets.keyboard import display_with_keyboard_guard
