@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from autograder.literals import cell_source, read_notebook, value_assigned
+from autograder.literals import cell_source, read_notebook
 from autograder.scoring import CohortScorer, Score
-from autograder.static import SourceCell, nbgrader_cells, rubric_cells
+from autograder.static import SourceCell, answers_as_written, nbgrader_cells, rubric_cells
 
 COLUMNS = ["student", "assignment", "part", "item", "field", "label", "kind", "expected", "given", "expected_num",
            "given_num", "credit", "possible", "why", "problem"]
@@ -128,10 +128,7 @@ def _answers(path: Path, part: GradedPart) -> tuple[Any, str | None]:
         cells = nbgrader_cells(read_notebook(path)["cells"])
     except ValueError as err:
         return None, str(err)
-    cell = cells.get(part.answer_cell)
-    if cell is None:
-        return None, f"{path.name}: the answer cell ({part.answer_cell}) is not in the notebook"
-    found = value_assigned(cell_source(cell), part.variable)
+    found = answers_as_written(cells, part.answer_cell, part.variable)
     return found.value, (f"{path.name}: {found.problem}" if found.problem else None)
 
 

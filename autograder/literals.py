@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,20 +44,37 @@ def cell_source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def literal_assigned(source: str, name: str) -> Found:
-    """The literal value of the last top-level ``name = <literal>`` in a piece of code."""
+def _last_assigned(source: str, name: str, evaluate: Callable[[ast.expr], Found]) -> Found:
+    """``evaluate`` applied to the value of the last top-level ``name = ...`` (or ``name: T = ...``) in a cell;
+    or why there is none. Parses only: nothing is executed."""
     try:
         tree = ast.parse(source)
-    except SyntaxError as err:
-        return Found(problem=f"the cell is not valid Python (line {err.lineno}: {err.msg})")
+    except (SyntaxError, ValueError) as err:
+        where = f"line {err.lineno}: " if getattr(err, "lineno", None) else ""
+        return Found(problem=f"the cell is not valid Python ({where}{getattr(err, 'msg', err)})")
+    except (RecursionError, MemoryError):
+        return Found(problem="the cell is too deeply nested or too large to read")
     found = Found(problem=f"no assignment to {name!r}")
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             try:
-                found = Found(value=ast.literal_eval(node.value))
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                found = Found(problem=f"{name!r} is computed by code, not written as a literal value")
+                found = evaluate(node.value)  # type: ignore[arg-type]
+            except RecursionError:
+                found = Found(problem=f"{name!r} is too deeply nested to read")
     return found
+
+
+def literal_assigned(source: str, name: str) -> Found:
+    """The literal value of the last top-level ``name = <literal>`` in a piece of code."""
+    def evaluate(value: ast.expr) -> Found:
+        try:
+            return Found(value=ast.literal_eval(value))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return Found(problem=f"{name!r} is computed by code, not written as a literal value")
+
+    return _last_assigned(source, name, evaluate)
 
 
 class Computed:
@@ -125,26 +143,13 @@ def value_assigned(source: str, name: str) -> Found:
     becomes a :class:`Computed`. ``problem`` is set when there is no assignment, the cell is not Python, or the
     whole value is code.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError) as err:
-        where = f"line {err.lineno}: " if getattr(err, "lineno", None) else ""
-        return Found(problem=f"the cell is not valid Python ({where}{getattr(err, 'msg', err)})")
-    except (RecursionError, MemoryError):
-        return Found(problem="the cell is too deeply nested or too large to read")
-    found = Found(problem=f"no assignment to {name!r}")
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, ast.AnnAssign) and node.value is not None else []
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            try:
-                value = values_written(node.value)  # type: ignore[union-attr]
-            except RecursionError:
-                found = Found(problem=f"{name!r} is too deeply nested to read")
-                continue
-            found = Found(problem=f"{name!r} is computed by code ({value.code}), not written out as values"
-                          ) if isinstance(value, Computed) else Found(value=value)
-    return found
+    def evaluate(node: ast.expr) -> Found:
+        value = values_written(node)
+        if isinstance(value, Computed):
+            return Found(problem=f"{name!r} is computed by code ({value.code}), not written out as values")
+        return Found(value=value)
+
+    return _last_assigned(source, name, evaluate)
 
 
 def answers_in_notebook(nb: dict, name: str = "answers") -> Found:

@@ -149,35 +149,21 @@ def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:
     """The submitted notebook as nbgrader's sanitising steps leave it. Changes ``nb`` in place and returns it
     (graders read each submission fresh from its file, so a copy would only cost time).
 
-    First :func:`restore_metadata` (Attune's RestoreCellMetadata step, which runs first in the project's
-    sanitising list); then ClearOutput empties code outputs; DeduplicateIds keeps a repeated grade id on its
-    last cell only; OverwriteCells drops grade ids the gradebook does not know, and restores cell type, locked
-    flag, points, checksum and (for locked cells) the source from the gradebook.
+    First :func:`restore_metadata` (Attune's RestoreCellMetadata step, first in the project's sanitising list),
+    which leaves one cell per known grade id with the gradebook's metadata (what DeduplicateIds and the metadata
+    part of OverwriteCells would otherwise do); then ClearOutput empties code outputs, and OverwriteCells restores
+    the cell type and, for locked cells, the source from the gradebook.
     """
     cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
     nb["cells"] = cells
     restore_metadata(cells, exercise)
+    known = exercise.by_name
     for cell in cells:
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    seen: set[str] = set()
-    for cell in reversed(cells):
         meta = _meta(cell)
-        if meta.get("grade") or meta.get("solution") or meta.get("locked"):
-            if meta.get("grade_id") in seen:
-                cell["metadata"]["nbgrader"] = {}
-            else:
-                seen.add(meta.get("grade_id"))
-    known = exercise.by_name
-    for cell in cells:
-        meta = _meta(cell)
-        grade_id = meta.get("grade_id")
-        if grade_id is None:
-            continue
-        meta = cell["metadata"]["nbgrader"] = dict(meta)
-        source = known.get(grade_id)
+        source = known.get(meta.get("grade_id"))  # type: ignore[arg-type]
         if source is None:
-            del meta["grade_id"]
             continue
         if cell.get("cell_type") != source.cell_type:
             cell["cell_type"] = source.cell_type
@@ -186,10 +172,6 @@ def sanitise(nb: dict, exercise: ExerciseNotebook) -> dict:
             else:
                 cell.pop("outputs", None)
                 cell.pop("execution_count", None)
-        meta["locked"] = source.locked
-        if meta.get("grade") and source.points is not None:
-            meta["points"] = float(source.points)
-        meta["checksum"] = source.checksum
         text = cell_source(cell)
         if source.locked and text != source.source and checksum(cell["cell_type"], text, meta) != source.checksum:
             cell["source"] = source.source

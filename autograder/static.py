@@ -18,10 +18,9 @@ import ast
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from autograder.feedback import render_feedback
-from autograder.literals import cell_source, hidden_tests, literal_assigned, value_assigned
+from autograder.literals import Found, cell_source, hidden_tests, literal_assigned, value_assigned
 from autograder.scoring import CohortScorer, Rule, Score
 
 GRADE_FUNCTION = "grade"
@@ -144,15 +143,21 @@ def scorer(rubric: RubricCell, rules: Mapping[str, Rule]) -> CohortScorer:
     return CohortScorer(rubric.reference, rules, rubric.points)
 
 
+def answers_as_written(cells: Mapping[str, Mapping], answer_cell: str, variable: str) -> Found:
+    """The answers in one answer cell (``cells`` from :func:`nbgrader_cells`), or why they cannot be read."""
+    cell = cells.get(answer_cell)
+    if cell is None:
+        return Found(problem=f"the answer cell ({answer_cell}) is not in the notebook: it was deleted or its "
+                             "grade id was changed")
+    found = value_assigned(cell_source(cell), variable)
+    return Found(problem=f"answer cell {answer_cell}: {found.problem}") if found.problem else found
+
+
 def grade_answers(cells: Mapping[str, Mapping], rubric: RubricCell, scoring: CohortScorer) -> StaticGrade:
     """Score one part from its answer cell's text (``cells`` from :func:`nbgrader_cells`)."""
-    cell = cells.get(rubric.answer_cell)
-    if cell is None:
-        return unreadable(rubric, scoring, f"the answer cell ({rubric.answer_cell}) is not in the notebook: it "
-                                           "was deleted or its grade id was changed")
-    found = value_assigned(cell_source(cell), rubric.variable)
+    found = answers_as_written(cells, rubric.answer_cell, rubric.variable)
     if found.problem:
-        return unreadable(rubric, scoring, f"answer cell {rubric.answer_cell}: {found.problem}")
+        return unreadable(rubric, scoring, found.problem)
     return StaticGrade(rubric, scoring.score(found.value))
 
 
@@ -166,12 +171,3 @@ def unreadable(rubric: RubricCell, scoring: CohortScorer, problem: str) -> Stati
 def differs(executed: float | None, static: float, tolerance: float = 1e-9) -> bool:
     """Whether an executed test cell's score disagrees with the score of the answers as written."""
     return executed is None or abs(float(executed) - float(static)) > tolerance
-
-
-def answers_value(cells: Mapping[str, Mapping], rubric: RubricCell) -> Any:
-    """The answers as written (None if unreadable): what the cohort table shows as given."""
-    cell = cells.get(rubric.answer_cell)
-    if cell is None:
-        return None
-    found = value_assigned(cell_source(cell), rubric.variable)
-    return None if found.problem else found.value

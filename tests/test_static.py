@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT
 
 from autograder.build import load_manifest
+from autograder.cohort import source_cells as cohort_source_cells
 from autograder.feedback import WIDTH, wrap
 from autograder.grading import read_submitted, read_timestamp
 from autograder.literals import Computed, cell_source, value_assigned
@@ -24,14 +25,7 @@ EXERCISES = load_manifest(ROOT / "solutions").exercises
 
 
 def source_cells(path) -> list[SourceCell]:
-    nb = json.loads(path.read_text())
-    cells = []
-    for cell in nb["cells"]:
-        meta = cell["metadata"].get("nbgrader")
-        if meta:
-            cells.append(SourceCell(meta["grade_id"], cell["cell_type"], cell_source(cell), meta.get("grade", False),
-                                    meta.get("solution", False), meta.get("locked", False), meta.get("points")))
-    return cells
+    return cohort_source_cells(json.loads(path.read_text()))
 
 
 def test_values_are_read_as_written_and_code_costs_only_its_own_field():
