@@ -76,3 +76,11 @@ c.GenerateFeedback.preprocessors = [
 # Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for
 # late work; the name part becomes the nbgrader student id (README: "Collecting from an LMS").
 c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+\.ipynb)$"
+
+# Collect: a trainee can submit in another's name (`nbgrader submit ex01 --student=someone`); nbgrader only logs
+# "cheating attempt?" and collects it over the real one. Attune's collector refuses every inbound folder that is
+# not owned by the Unix user of the student it claims to be from, collects that trainee's own latest submission
+# instead, and records the attempt in refused/ (autograder/exchange.py). Where every user's server runs as one
+# uid (Kubernetes, Docker: jovyan), owners tell nobody apart: set c.ExchangeCollect.check_owner = False there, and
+# the collector is nbgrader's again.
+c.ExchangeFactory.collect = "autograder.exchange.OwnerCheckedCollect"

@@ -24,6 +24,16 @@ def course_root(start: Path | None = None) -> Path:
                      "Run this inside the Attune repository.")
 
 
+def grading_root(start: Path | None = None) -> Path:
+    """The nearest course folder at or above ``start`` that nbgrader grades in: nbgrader_config.py and solutions/.
+    The instructor's folder on a JupyterHub (deploy/jupyterhub/add-user.sh) has no course/ folder."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir():
+            return folder
+    return course_root(start)
+
+
 def lab_command(root: Path, extra: list[str]) -> list[str]:
     """`jupyter lab` serving the whole course folder (nbgrader needs it as the server root), opening lesson 1."""
     command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
@@ -116,9 +126,14 @@ def _thresholds(args: argparse.Namespace):
 
 
 def _cohort(args: argparse.Namespace):
-    from autograder.cohort import cohort_table, gradebook_scores, review_flags
+    from autograder.cohort import cohort_table, gradebook_scores, refused_submissions, review_flags
+    from autograder.exchange import RefusalLogError
 
-    root = Path(args.course).resolve() if args.course else course_root()
+    root = Path(args.course).resolve() if args.course else grading_root()
+    try:
+        refused = refused_submissions(root)
+    except RefusalLogError as err:
+        raise SystemExit(f"attune: {err}") from None
     if not (root / "gradebook.db").is_file() and not args.db:
         raise SystemExit(f"attune: no gradebook.db in {root}; run nbgrader autograde first, or pass --db URL.")
     table = cohort_table(root, args.assignments or None, db_url=args.db)
@@ -126,16 +141,16 @@ def _cohort(args: argparse.Namespace):
         raise SystemExit(f"attune: the gradebook in {root} has no autograded submissions yet.")
     recorded = gradebook_scores(root, db_url=args.db)
     totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
-    return root, table, totals, review_flags(root, db_url=args.db)
+    return root, table, totals, review_flags(root, db_url=args.db), refused
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from autograder.report import write_outputs
 
-    root, table, totals, review = _cohort(args)
+    root, table, totals, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "report"
     paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=not args.no_feedback,
-                          review=review)
+                          review=review, refused=refused)
     for name, path in paths.items():
         print(f"{name:<10} {path}")
     return 0
@@ -144,7 +159,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_certify(args: argparse.Namespace) -> int:
     from autograder.analytics import certify, trainee_summary
 
-    _root, table, _totals, _review = _cohort(args)
+    _root, table, _totals, _review, _refused = _cohort(args)
     summary = certify(trainee_summary(table), _thresholds(args))
     columns = ["score", "code_kappa", "code_band", "rating_kappa", "rating_band", "leniency", "certified", "reasons"]
     print(summary[columns].to_string(float_format=lambda v: f"{v:.2f}"))
@@ -158,10 +173,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from autograder.report import write_outputs
 
-    root, table, totals, review = _cohort(args)
+    root, table, totals, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "exports"
-    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False, review=review)
-    for name in ("totals", "items", "trainees", "canvas"):
+    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False, review=review,
+                          refused=refused)
+    for name in ("totals", "items", "trainees", "canvas", "refused"):
         print(f"{name:<10} {paths[name]}")
     return 0
 
@@ -169,7 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.grading import Course, compare, grade_executed, grade_static
 
-    root = Path(args.course).resolve() if args.course else course_root()
+    root = Path(args.course).resolve() if args.course else grading_root()
     course = Course.load(root, db_url=args.db)
     if not course.students(args.assignment):
         print(f"attune grade: no submissions of {args.assignment} in {root / course.submitted}; collect them first "

@@ -162,3 +162,12 @@ def review_flags(root: Path, db_url: str | None = None) -> pd.DataFrame:
         for assignment in gb.assignments:
             rows += flagged_for_review(gb, assignment.name)
     return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment"])
+
+
+def refused_submissions(root: Path) -> pd.DataFrame:
+    """Submissions `nbgrader collect` refused as made in another trainee's name (autograder.exchange): one row
+    per refused inbound folder, columns autograder.exchange.FIELDS; empty (with the columns) if none was.
+    RefusalLogError, naming the file and line, if the log has a malformed line."""
+    from autograder.exchange import FIELDS, read_refusals, refusals_log
+
+    return pd.DataFrame.from_records(read_refusals(refusals_log(root)), columns=list(FIELDS))

@@ -136,7 +136,7 @@ def analyse(table: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS) ->
 
 def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], thresholds: Thresholds,
                 profiles: Mapping[str, str] | None = None, notes: list[str] | None = None,
-                review: pd.DataFrame | None = None) -> str:
+                review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> str:
     summary, confusion, items = results["summary"], results["confusion"], results["items"]
     n_students = len(summary)
     assignments = ", ".join(sorted(map(str, table["assignment"].unique())))
@@ -157,6 +157,7 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
         "These thresholds are the instructor's; the field has no normative cut-off.</p>",
         *(f"<p class='flag'>{html.escape(n)}</p>" for n in notes or []),
         *_review_section(review),
+        *_refused_section(refused),
         *_plots(summary, confusion, items, profiles),
         "<h2>Trainees</h2>", _table(trainees),
         f"<h2>Items flagged: strongest trainees disagree with the key ({len(flagged)})</h2>",
@@ -178,6 +179,25 @@ def _review_section(review: pd.DataFrame | None) -> list[str]:
     return [head, "<p class='flag'>The score of the answers as written was recorded. Look at these submissions in "
                   "formgrader: each flagged cell needs grading and carries a comment saying what differed.</p>",
             _table(review)]
+
+
+def _refused_section(refused: pd.DataFrame | None) -> list[str]:
+    """Submissions nbgrader collect refused: not the claimed trainee's own folder, or not only their own files
+    (autograder.exchange; records from autograder.cohort.refused_submissions)."""
+    if refused is None:
+        return []
+    head = f"<h2>Refused submissions (impersonation or tampering) ({len(refused)})</h2>"
+    if refused.empty:
+        return [head, "<p>None.</p>"]
+    shown = refused.rename(columns={"refused_at": "refused at"})
+    shown["kept"] = shown["kept"].fillna("none from inbound/")
+    return [head, "<p class='flag'>nbgrader collect did not collect these (autograder.exchange): either submitted "
+                  "in another trainee's name (the folder claims to be from <em>claimed</em> but belongs to the Unix "
+                  "user <em>owner</em>), or changed by someone else after submitting (a file in it belongs to "
+                  "another user, or is a link); <em>reason</em> says which. The claimed trainee's own submission "
+                  "of the time in <em>kept</em> was collected instead. A copy of each refused folder is in the "
+                  "course folder's refused/&lt;assignment&gt;/ (readable by the instructor only).</p>",
+            _table(shown)]
 
 
 def trainee_feedback_html(table: pd.DataFrame, student: str) -> str:
@@ -221,17 +241,22 @@ def canvas_gradebook(totals: pd.DataFrame, possible: Mapping[str, float]) -> pd.
 def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   totals: pd.DataFrame | None = None, profiles: Mapping[str, str] | None = None,
                   feedback: bool = True, notes: list[str] | None = None,
-                  review: pd.DataFrame | None = None) -> dict[str, Path]:
+                  review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`. ``review`` lists
-    the cells flagged by the cross-check of executed and static scores (autograder.cohort.review_flags)."""
+    the cells flagged by the cross-check of executed and static scores (autograder.cohort.review_flags);
+    ``refused`` the submissions collect refused as impersonations (autograder.cohort.refused_submissions)."""
     out.mkdir(parents=True, exist_ok=True)
     results = analyse(table, thresholds)
     paths = {"report": out / "report.html", "trainees": out / "trainees.csv", "items": out / "items.csv",
              "confusion": out / "code-confusion.csv"}
-    paths["report"].write_text(report_html(table, results, thresholds, profiles, notes, review), encoding="utf-8")
+    paths["report"].write_text(report_html(table, results, thresholds, profiles, notes, review, refused),
+                               encoding="utf-8")
     if review is not None:
         paths["review"] = out / "flagged-for-review.csv"
         review.to_csv(paths["review"], index=False)
+    if refused is not None:
+        paths["refused"] = out / "refused-submissions.csv"
+        refused.to_csv(paths["refused"], index=False)
     results["summary"].to_csv(paths["trainees"])
     results["items"].to_csv(paths["items"], index=False)
     results["confusion"].to_csv(paths["confusion"])

@@ -60,3 +60,14 @@ def test_attune_validate_passes_on_the_course_content(capsys):
 def test_attune_exercises_names_an_unknown_assignment(capsys):
     assert main(["exercises", "ex99"]) == 2
     assert "no solutions/ex99/" in capsys.readouterr().err
+
+
+def test_grading_commands_find_an_instructors_course_folder_without_course(tmp_path):
+    # On a JupyterHub the instructor's folder holds nbgrader_config.py, solutions/ and exercises/ only.
+    from autograder.cli import course_root, grading_root
+
+    folder = tmp_path / "attune"
+    (folder / "solutions" / "ex01").mkdir(parents=True)
+    (folder / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert grading_root(folder / "solutions" / "ex01") == folder
+    assert course_root(folder) != folder  # lab/build/exercises still need the repository itself
