@@ -267,6 +267,9 @@ def _ignored(rel: Path, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in patterns)
 
 
+READ_ONLY = 0o444
+
+
 def _copy_files(folder: Path, dest: Path, instructor: list[tuple[Path, Path]]) -> None:
     """Non-notebook files, as nbgrader's autograde copies them: the trainee's, then the instructor's on top."""
     own = []
@@ -288,7 +291,9 @@ def grade_submission(course: Course, assignment: str, student: str, exercise: li
     """Grade one trainee's submission statically and write its autograded notebooks."""
     folder = course.submitted_dir(student, assignment)
     dest = course.autograded_dir(student, assignment)
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists():  # as nbgrader does: its files are read-only (444), so replace the folder, not the files
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
     results = []
     for notebook in exercise:
         path = folder / f"{notebook.name}.ipynb"
@@ -303,6 +308,9 @@ def grade_submission(course: Course, assignment: str, student: str, exercise: li
         (dest / path.name).write_bytes(orjson.dumps(clean))  # compact: the file is for programs, and fast
         results.append(grades)
     _copy_files(folder, dest, instructor)
+    for path in dest.rglob("*"):  # nbgrader's default for what autograde writes (Converter.permissions)
+        if path.is_file():
+            path.chmod(READ_ONLY)
     return SubmissionGrades(student, read_timestamp(folder), results)
 
 

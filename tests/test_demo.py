@@ -129,3 +129,10 @@ def test_static_and_executed_grades_are_identical_on_every_cell_of_the_demo_coho
     compared = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "ex01", "--compare", "--course",
                                str(dest)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert compared.returncode == 0 and "No differences." in compared.stdout, compared.stdout
+    # The autograded files carry nbgrader's permissions (read-only) both ways; so static grading must replace,
+    # not overwrite, what an executed run left (as an instructor who is not root, writing would fail).
+    def modes(root):
+        return {p.relative_to(root / "autograded"): p.stat().st_mode & 0o777
+                for p in (root / "autograded").rglob("*") if p.is_file()}
+
+    assert modes(static) == modes(dest) and set(modes(dest).values()) == {0o444}
