@@ -67,6 +67,27 @@ install -m 0600 "$here/jupyterhub_config.py" "$hub_dir/jupyterhub_config.py"
 [ "$(cd "$(dirname "$config")" && pwd)/$(basename "$config")" = "$hub_dir/course.toml" ] \
     || install -m 0600 "$config" "$hub_dir/course.toml"
 
+# On a machine run by systemd, a unit to start the hub at boot (`systemctl enable --now attune-hub`).
+if [ -d /run/systemd/system ]; then
+    cat >/etc/systemd/system/attune-hub.service <<UNIT
+[Unit]
+Description=JupyterHub for the Attune course
+After=network.target
+
+[Service]
+User=root
+WorkingDirectory=$hub_dir
+Environment=PATH=$prefix/bin:/usr/local/bin:/usr/bin:/bin
+ExecStart=$prefix/bin/jupyterhub -f $hub_dir/jupyterhub_config.py
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+    systemctl daemon-reload
+    echo "install.sh: systemd unit attune-hub.service written (not enabled)"
+fi
+
 getent group "$trainees" >/dev/null || groupadd "$trainees"
 getent group "$instructors" >/dev/null || groupadd "$instructors"
 echo "install.sh: done. Add users with $here/add-user.sh, then start the hub:"
