@@ -501,7 +501,8 @@ def test_as_root_collect_refuses_a_real_trainees_submission_in_anothers_name(tra
     record = records[0]
     assert {k: v for k, v in record.items() if k != "refused_at"} == {
         "assignment": ASSIGNMENT, "claimed": bea, "owner": ann, "folder": fake_folder.name,
-        "submitted": f"{fake_time.isoformat()}+00:00", "kept": f"{bea_kept.isoformat()}+00:00"}
+        "submitted": f"{fake_time.isoformat()}+00:00", "kept": f"{bea_kept.isoformat()}+00:00",
+        "reason": f"its files belong to {ann} (impersonation)"}
     refused_at = datetime.fromisoformat(record["refused_at"])
     assert refused_at.tzinfo is not None and abs(datetime.now(UTC) - refused_at) < timedelta(minutes=10)
     evidence = course / "refused" / ASSIGNMENT / fake_folder.name
