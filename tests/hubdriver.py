@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -126,6 +127,19 @@ def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
     return result
 
 
+def _pids_running(*paths: Path) -> list[int]:
+    """Processes whose command line names one of ``paths`` (the proxy runs as root, so users alone miss it)."""
+    marks = [str(p).encode() for p in paths]
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            with contextlib.suppress(OSError):
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                if any(mark in cmdline for mark in marks):
+                    found.append(int(entry))
+    return found
+
+
 def _pids_of(users: list[str]) -> list[int]:
     found = []
     for user in users:
@@ -233,10 +247,17 @@ def hub_course(trainees: int = 4) -> Iterator[HubCourse]:
         _stop(pids)
         if hub is not None:
             hub.wait(timeout=30)
-        _stop(_pids_of([instructor, *names]), grace=5)
-        for user in [instructor, *names]:
+        users = [instructor, *names]
+        _stop(_pids_of(users) + _pids_running(prefix, hub_dir), grace=5)
+        deadline = time.monotonic() + 10  # SIGKILLed processes take a moment to leave /proc; zombies do not count
+        while (left := [p for p in _pids_of(users) + _pids_running(prefix, hub_dir) if _alive(p)]) and \
+                time.monotonic() < deadline:
+            _stop(left, grace=1)  # one started meanwhile (a kernel, a restarted server)
+        for user in users:
             subprocess.run(["userdel", "-r", user], capture_output=True)
         for group in (values["trainee_group"], values["instructor_group"]):
             subprocess.run(["groupdel", group], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(prefix, ignore_errors=True)
+        if left and sys.exc_info()[0] is None:
+            raise RuntimeError(f"processes of the test hub outlived SIGTERM and SIGKILL: {left}")

@@ -51,6 +51,7 @@ class CohortRun:
     second_collect_log: str = ""
     kept_unchanged: bool = False
     refused: list[dict] = field(default_factory=list)
+    lessons: dict[str, list] = field(default_factory=dict)
     refused_csv: list[dict] = field(default_factory=list)
     responses: dict[str, int] = field(default_factory=dict)
     collect_log: str = ""
@@ -106,11 +107,6 @@ def _code_with_the_form(hub: HubCourse, user: str, answers: dict, shots: Path) -
     from course.rubric import load_rubric
 
     codes = load_rubric().code_ids
-    # No "get Jupyter news?" toast over the notebook (it can cover what the test clicks).
-    settings = Path(f"/home/{user}/.jupyter/lab/user-settings/@jupyterlab/apputils-extension")
-    hub.run_as(user, ["mkdir", "-p", str(settings)])
-    hub.run_as(user, ["sh", "-c", f"echo '{{\"fetchNews\": \"false\", \"checkForUpdates\": false}}' > "
-                                  f"{settings}/notification.jupyterlab-settings"])
     form_cell, answer_cell = _cell_index("form-amira"), _cell_index("answers-amira")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -144,6 +140,8 @@ def _code_with_the_form(hub: HubCourse, user: str, answers: dict, shots: Path) -
             saved = Path(f"/home/{user}/{EXERCISE}/{NOTEBOOK}")
             wait_for_file(saved, lambda text: answers_in_notebook(json.loads(text), "amira").value == answers)
             page.screenshot(path=str(shots / "hub-form.png"), full_page=False)
+            # The recipe's JupyterLab overrides: no "get Jupyter news?" prompt over a trainee's notebook.
+            assert page.get_by_text("notified about official Jupyter news").count() == 0
         finally:
             browser.close()
 
@@ -266,6 +264,9 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
         run = CohortRun(hub, {"browser": browser_user, "honest": honest, "simulated": simulated,
                               "intruder": intruder}, {})
         run.timings["install + users + hub start"] = installed - t0
+        for user in hub.trainees:
+            lessons = Path(f"/home/{user}/lessons")
+            run.lessons[user] = sorted((p.name, p.owner()) for p in lessons.glob("*.ipynb"))
         for user in hub.trainees:
             assert hub.api("POST", f"/users/{user}").status in (201, 409)
             hub.start_server(user)
@@ -426,6 +427,12 @@ def test_each_trainee_fetches_their_own_feedback(cohort):
         total = sum(cohort.expected[user].values())
         assert f"{total:g}" in page or f"{total:.1f}" in page or f"{total:.2f}" in page, (user, total)
         assert "REFERENCE" not in page and "BEGIN HIDDEN TESTS" not in page
+
+
+def test_every_trainee_has_their_own_copy_of_the_lessons(cohort):
+    names = sorted(p.name for p in (ROOT / "course" / "lessons").glob("*.ipynb"))
+    for user in cohort.hub.trainees:
+        assert cohort.lessons[user] == [(name, user) for name in names]
 
 
 def test_export_lists_every_submission(cohort):

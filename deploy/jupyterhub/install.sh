@@ -54,6 +54,11 @@ PY
 for plugin in formgrader course-list create-assignment; do
     "$prefix/bin/jupyter" labextension disable --level=sys_prefix "@jupyter/nbgrader:$plugin" >/dev/null 2>&1
 done
+# JupyterLab for a class: no "get Jupyter news?" prompt, no update checks (read when each server starts).
+mkdir -p "$prefix/share/jupyter/lab/settings"
+cat >"$prefix/share/jupyter/lab/settings/overrides.json" <<JSON
+{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
+JSON
 chmod -R a+rX "$prefix"
 
 echo "install.sh: exchange in $exchange (mode 1777)"
