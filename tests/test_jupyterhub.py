@@ -53,7 +53,6 @@ class CohortRun:
     refused: list[dict] = field(default_factory=list)
     lessons: dict[str, list] = field(default_factory=dict)
     refused_csv: list[dict] = field(default_factory=list)
-    responses: dict[str, int] = field(default_factory=dict)
     collect_log: str = ""
     compare_output: str = ""
     feedback: dict[str, str] = field(default_factory=dict)
