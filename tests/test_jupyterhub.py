@@ -177,8 +177,10 @@ def _isolation(hub: HubCourse, run: CohortRun, intruder: str, other: str) -> Non
     """Each attempt of the isolation table, run as a trainee; outcome 'denied' or 'ALLOWED'."""
     course = hub.course_dir
     inbound = hub.exchange / "attune" / "inbound"
-    submission = next(p for p in inbound.iterdir() if p.name.startswith(f"{other}+"))
-    feedback = next((hub.exchange / "attune" / "feedback").iterdir())
+    # The other trainee's own submission (the intruder's fake one in their name is there too).
+    [submission] = [p for p in inbound.iterdir() if p.name.startswith(f"{other}+") and p.owner() == other]
+    [feedback] = [p for p in (hub.exchange / "attune" / "feedback").iterdir()
+                  if p.read_text() == run.feedback[other]]  # the other trainee's page, as they fetched it
     attempts = [
         ("read the instructor's solutions/", ["cat", str(course / "solutions" / EXERCISE / NOTEBOOK)]),
         ("copy the gradebook (gradebook.db)", ["cp", str(course / "gradebook.db"), "/tmp/stolen.db"]),
