@@ -52,6 +52,7 @@ class CohortRun:
     kept_unchanged: bool = False
     refused: list[dict] = field(default_factory=list)
     lessons: dict[str, list] = field(default_factory=dict)
+    lesson_run: int | None = None
     refused_csv: list[dict] = field(default_factory=list)
     collect_log: str = ""
     compare_output: str = ""
@@ -265,8 +266,12 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
         run = CohortRun(hub, {"browser": browser_user, "honest": honest, "simulated": simulated,
                               "intruder": intruder}, {})
         run.timings["install + users + hub start"] = installed - t0
+        # A lesson runs top to bottom as a trainee, from the shared environment (its widgets and content).
+        lesson = "course/lessons/01-hearing-the-concern.ipynb"
+        run.lesson_run = hub.run_as(hub.trainees[0], ["jupyter", "nbconvert", "--to", "notebook", "--execute",
+                                                      "--stdout", lesson], check=False).returncode
         for user in hub.trainees:
-            lessons = Path(f"/home/{user}/lessons")
+            lessons = Path(f"/home/{user}/course/lessons")
             run.lessons[user] = sorted((p.name, p.owner()) for p in lessons.glob("*.ipynb"))
         for user in hub.trainees:
             assert hub.api("POST", f"/users/{user}").status in (201, 409)
@@ -434,6 +439,7 @@ def test_every_trainee_has_their_own_copy_of_the_lessons(cohort):
     names = sorted(p.name for p in (ROOT / "course" / "lessons").glob("*.ipynb"))
     for user in cohort.hub.trainees:
         assert cohort.lessons[user] == [(name, user) for name in names]
+    assert cohort.lesson_run == 0  # lesson 01 executed without an error, as a trainee
 
 
 def test_export_lists_every_submission(cohort):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Add course users (real Unix users with private home folders, each with a copy of the lessons). Run as root from the Attune repository:
+# Add course users (real Unix users with private home folders, each with a copy of the lessons).
+# Run as root from the Attune repository:
 #     sudo deploy/jupyterhub/add-user.sh [--instructor] NAME...
 # then give each a password (`passwd NAME`) or the machine's usual login. Existing users are moved into the course
 # group and get a private home folder (mode 0700): with Debian's default 0755, other users could read their work,
@@ -28,12 +29,14 @@ for name in "$@"; do
     fi
     home="$(getent passwd "$name" | cut -d: -f6)"
     chmod 0700 "$home"
-    # The lessons (no answer keys in them), the user's own copy to run and write in.
-    if [ ! -e "$home/lessons" ]; then
-        install -d -o "$name" -g "$(id -gn "$name")" -m 0700 "$home/lessons"
-        install -o "$name" -g "$(id -gn "$name")" -m 0600 "$repo"/course/lessons/*.ipynb "$home/lessons/"
+    # The lessons (no answer keys in them): the user's own copy, at the path the exercises name
+    # (course/lessons/...). The installed `course` package still wins over this plain folder on import.
+    if [ ! -e "$home/course/lessons" ]; then
+        group_of="$(id -gn "$name")"
+        install -d -o "$name" -g "$group_of" -m 0700 "$home/course" "$home/course/lessons"
+        install -o "$name" -g "$group_of" -m 0600 "$repo"/course/lessons/*.ipynb "$home/course/lessons/"
     fi
-    echo "add-user.sh: $name ($role), home $home (mode 0700), lessons in $home/lessons"
+    echo "add-user.sh: $name ($role), home $home (mode 0700), lessons in $home/course/lessons"
 done
 
 [ "$role" = instructor ] || exit 0
