@@ -11,12 +11,18 @@ from pathlib import Path
 FIRST_LESSON = Path("course/lessons/00-start-here.ipynb")
 
 
+def _nearest(start: Path | None, folder_name: str) -> Path | None:
+    """The nearest folder at or above ``start`` holding nbgrader_config.py and a folder named ``folder_name``."""
+    here = (start or Path.cwd()).resolve()
+    return next((f for f in (here, *here.parents)
+                 if (f / "nbgrader_config.py").is_file() and (f / folder_name).is_dir()), None)
+
+
 def course_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding nbgrader_config.py and course/."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "nbgrader_config.py").is_file() and (folder / "course").is_dir():
-            return folder
+    found = _nearest(start, "course")
+    if found is not None:
+        return found
     package_root = Path(__file__).resolve().parent.parent
     if (package_root / "nbgrader_config.py").is_file():
         return package_root
@@ -27,11 +33,7 @@ def course_root(start: Path | None = None) -> Path:
 def grading_root(start: Path | None = None) -> Path:
     """The nearest course folder at or above ``start`` that nbgrader grades in: nbgrader_config.py and solutions/.
     The instructor's folder on a JupyterHub (deploy/jupyterhub/add-user.sh) has no course/ folder."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir():
-            return folder
-    return course_root(start)
+    return _nearest(start, "solutions") or course_root(start)
 
 
 def lab_command(root: Path, extra: list[str]) -> list[str]:

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +67,6 @@ class HubCourse:
     course_dir: Path
     log: Path
     tokens: dict[str, str] = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
 
     # -- HTTP through the hub's proxy ---------------------------------------------------------------------------
     def request(self, method: str, path: str, token: str | None = None, data: dict | None = None,
@@ -111,49 +110,33 @@ class HubCourse:
                check: bool = True) -> subprocess.CompletedProcess:
         home = pwd.getpwnam(user).pw_dir
         env = ["env", "-i", f"HOME={home}", f"USER={user}", f"PATH={self.prefix}/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
-        result = subprocess.run(["runuser", "-u", user, "--", *env, *args], cwd=cwd or home,
-                                capture_output=True, text=True, timeout=900)
-        if check and result.returncode != 0:
-            raise AssertionError(f"as {user}: {' '.join(args)} -> {result.returncode}\n{result.stdout[-3000:]}\n"
-                                 f"{result.stderr[-3000:]}")
-        return result
+        return _run(["runuser", "-u", user, "--", *env, *args], cwd=cwd or home, check=check)
 
 
-def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
+def _run(args: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
     result = subprocess.run(args, capture_output=True, text=True, timeout=900, **kw)
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} -> {result.returncode}\n{result.stdout[-4000:]}\n"
                              f"{result.stderr[-4000:]}")
     return result
 
 
-def _pids_running(*paths: Path) -> list[int]:
-    """Processes whose command line names one of ``paths`` (the proxy runs as root, so users alone miss it)."""
-    marks = [str(p).encode() for p in paths]
+def processes(*, users: Sequence[str] = (), running: Sequence[str | Path] = ()) -> list[int]:
+    """PIDs (not this process) owned by one of ``users`` or whose command line names one of ``running`` (the proxy
+    runs as root, so users alone miss it)."""
+    uids = set()
+    for user in users:
+        with contextlib.suppress(KeyError):
+            uids.add(pwd.getpwnam(user).pw_uid)
+    marks = [str(m).encode() for m in running]
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
             with contextlib.suppress(OSError):
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-                if any(mark in cmdline for mark in marks):
+                if os.stat(f"/proc/{entry}").st_uid in uids or any(
+                        m in Path(f"/proc/{entry}/cmdline").read_bytes() for m in marks):
                     found.append(int(entry))
     return found
-
-
-def _pids_of(users: list[str]) -> list[int]:
-    found = []
-    for user in users:
-        with contextlib.suppress(KeyError):
-            uid = pwd.getpwnam(user).pw_uid
-            found += [int(p) for p in os.listdir("/proc") if p.isdigit() and _uid_of(int(p)) == uid]
-    return found
-
-
-def _uid_of(pid: int) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except FileNotFoundError:
-        return None
 
 
 def _stop(pids: list[int], grace: float = 15) -> None:
@@ -248,9 +231,9 @@ def hub_course(trainees: int = 4) -> Iterator[HubCourse]:
         if hub is not None:
             hub.wait(timeout=30)
         users = [instructor, *names]
-        _stop(_pids_of(users) + _pids_running(prefix, hub_dir), grace=5)
+        _stop(processes(users=users, running=[prefix, hub_dir]), grace=5)
         deadline = time.monotonic() + 10  # SIGKILLed processes take a moment to leave /proc; zombies do not count
-        while (left := [p for p in _pids_of(users) + _pids_running(prefix, hub_dir) if _alive(p)]) and \
+        while (left := [p for p in processes(users=users, running=[prefix, hub_dir]) if _alive(p)]) and \
                 time.monotonic() < deadline:
             _stop(left, grace=1)  # one started meanwhile (a kernel, a restarted server)
         for user in users:

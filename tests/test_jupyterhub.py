@@ -14,17 +14,17 @@ from __future__ import annotations
 import copy
 import csv
 import json
-import os
 import random
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hubdriver import HubCourse, hub_course
+from hubdriver import HubCourse, hub_course, processes
 from labdriver import CHROMIUM, CHROMIUM_ARGS, Lab, require_chromium, wait_for_file
 
-from autograder.cohort import graded_parts
+from autograder.cohort import gradebook_scores, graded_parts
 from autograder.literals import answers_in_notebook
 from autograder.scoring import score_items
 from course.parts import load_part
@@ -147,31 +147,11 @@ def _code_with_the_form(hub: HubCourse, user: str, answers: dict, shots: Path) -
 
 
 def _grades(hub: HubCourse) -> dict[str, dict[str, float]]:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    grades = {}
-    with Gradebook(f"sqlite:///{hub.course_dir / 'gradebook.db'}", course_id="attune") as gb:
-        for user in hub.trainees:
-            try:
-                submission = gb.find_submission_notebook(NOTEBOOK.removesuffix(".ipynb"), EXERCISE, user)
-            except MissingEntry:
-                continue
-            grades[user] = {g.name: g.score for g in submission.grades if g.name.startswith("score_")}
-    return grades
-
-
-def _formgrader_pid(hub: HubCourse) -> int:
-    import pwd
-
-    uid = pwd.getpwnam(hub.instructor).pw_uid
-    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
-        try:
-            if os.stat(f"/proc/{pid}").st_uid == uid and b"jupyterhub-singleuser" in Path(
-                    f"/proc/{pid}/cmdline").read_bytes():
-                return pid
-        except FileNotFoundError:
-            continue
-    raise AssertionError("the formgrader service is not running")
+    """Each trainee's recorded score per rubric cell (the format checks left out)."""
+    recorded = gradebook_scores(hub.course_dir)
+    recorded = recorded[recorded["cell"].str.startswith("score_")]
+    return {student: dict(zip(rows["cell"], rows["score"], strict=True))
+            for student, rows in recorded.groupby("student")}
 
 
 def _isolation(hub: HubCourse, run: CohortRun, intruder: str, other: str) -> None:
@@ -182,6 +162,7 @@ def _isolation(hub: HubCourse, run: CohortRun, intruder: str, other: str) -> Non
     [submission] = [p for p in inbound.iterdir() if p.name.startswith(f"{other}+") and p.owner() == other]
     [feedback] = [p for p in (hub.exchange / "attune" / "feedback").iterdir()
                   if p.read_text() == run.feedback[other]]  # the other trainee's page, as they fetched it
+    [formgrader] = processes(running=[f"--ServerApp.root_dir={hub.course_dir}"])  # the service (recipe)
     attempts = [
         ("read the instructor's solutions/", ["cat", str(course / "solutions" / EXERCISE / NOTEBOOK)]),
         ("copy the gradebook (gradebook.db)", ["cp", str(course / "gradebook.db"), "/tmp/stolen.db"]),
@@ -199,7 +180,7 @@ def _isolation(hub: HubCourse, run: CohortRun, intruder: str, other: str) -> Non
         ("read the hub's database and cookie secret", ["cat", str(hub.hub_dir / "jupyterhub_cookie_secret")]),
         ("read the hub's configuration (course.toml)", ["cat", str(hub.hub_dir / "course.toml")]),
         ("read the environment of the instructor's formgrader",
-         ["cat", f"/proc/{_formgrader_pid(hub)}/environ"]),
+         ["cat", f"/proc/{formgrader}/environ"]),
         ("read another trainee's submission, knowing its secret folder name",
          ["cat", str(submission / NOTEBOOK)]),
         ("replace another trainee's submitted notebook, knowing its folder name",
@@ -464,3 +445,21 @@ def test_isolation_table(cohort):
     allowed = {row for row, outcome, _ in cohort.isolation if outcome == "ALLOWED"}
     assert allowed <= NOT_PREVENTABLE, allowed - NOT_PREVENTABLE
     assert len(cohort.isolation) >= 20
+
+
+def test_a_course_file_with_a_missing_or_broken_value_is_named(tmp_path):
+    # install.sh and add-user.sh read course.toml through common.sh; a mistake there must name the file and key.
+    from hubdriver import RECIPE, require_root
+
+    require_root()
+    missing, broken = tmp_path / "missing.toml", tmp_path / "broken.toml"
+    missing.write_text('prefix = "/opt/attune"\n')
+    broken.write_text("prefix = \n")
+    script = f'config="$1"; source {RECIPE / "common.sh"}; toml "$2"'
+    for config, key, message in ((missing, "prefix", None), (missing, "exchange", f"{missing} has no 'exchange'"),
+                                 (broken, "prefix", f"cannot read {broken}: Invalid value")):
+        done = subprocess.run(["bash", "-c", script, "install.sh", str(config), key], capture_output=True, text=True)
+        if message is None:
+            assert done.returncode == 0 and done.stdout == "/opt/attune\n"
+        else:
+            assert done.returncode != 0 and message in done.stderr, done.stderr

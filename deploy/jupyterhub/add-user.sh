@@ -8,16 +8,12 @@
 # --instructor also copies the course (nbgrader_config.py, solutions/, exercises/) into course.toml's course_dir,
 # points the instructor's nbgrader at it, and turns formgrader on in the instructor's own config only.
 set -euo pipefail
-[ "$(id -u)" = 0 ] || { echo "add-user.sh: run as root (sudo)" >&2; exit 1; }
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-hub_dir="${ATTUNE_HUB_DIR:-/srv/jupyterhub}"
+source "$(dirname "$0")/common.sh"
 config="$hub_dir/course.toml"
 role=trainee
 [ "${1:-}" = "--instructor" ] && { role=instructor; shift; }
 [ $# -gt 0 ] || { echo "usage: add-user.sh [--instructor] NAME..." >&2; exit 2; }
 [ -f "$config" ] || { echo "add-user.sh: $config is missing; run install.sh first" >&2; exit 1; }
-toml() { /usr/bin/python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))[sys.argv[2]])' "$config" "$1"; }
 prefix="$(toml prefix)"
 group="$(toml "${role}_group")"
 

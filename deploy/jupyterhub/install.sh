@@ -11,14 +11,9 @@
 #   4. the hub's private folder /srv/jupyterhub (mode 0700) with jupyterhub_config.py and course.toml;
 #   5. the course's Unix groups. Users come next, with deploy/jupyterhub/add-user.sh.
 set -euo pipefail
-[ "$(id -u)" = 0 ] || { echo "install.sh: run as root (sudo)" >&2; exit 1; }
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+source "$(dirname "$0")/common.sh"
 config="${1:-$here/course.toml}"
-hub_dir="${ATTUNE_HUB_DIR:-/srv/jupyterhub}"
 [ -f "$config" ] || { echo "install.sh: no course file at $config" >&2; exit 1; }
-
-toml() { /usr/bin/python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))[sys.argv[2]])' "$config" "$1"; }
 prefix="$(toml prefix)"; exchange="$(toml exchange)"; course_id="$(toml course_id)"
 trainees="$(toml trainee_group)"; instructors="$(toml instructor_group)"
 
