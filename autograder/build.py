@@ -175,6 +175,13 @@ def _solution_literal(variable: str, value: dict) -> str:
     return f"{variable} = {{\n    ### BEGIN SOLUTION\n{inner}\n    ### END SOLUTION\n}}"
 
 
+def _answer_cell(variable: str, value: dict) -> str:
+    """An answer cell as the trainee gets it (see course.widgets.recorder.answer_cell_text), with the solution
+    region nbgrader clears on release."""
+    return (f"from course.widgets import record\n\n{_solution_literal(variable, value)}\n"
+            f'record("{variable}", {variable})')
+
+
 def _reference_literal(reference: dict) -> str:
     lines = ["REFERENCE = {"]
     for item_id, entry in reference.items():
@@ -190,7 +197,7 @@ def _py(value: Any) -> str:
 
 
 HOW_SCORED = {
-    "coding": "Each therapist turn is worth 2 points: the behaviour code earns 1 if it matches the expert reference; "
+    "coding": "Each listener turn is worth 2 points: the behaviour code earns 1 if it matches the expert reference; "
               "the empathy level earns 1 if it matches, 0.5 if it is one level away, 0 if further.",
     "rating": "Each response's empathy rating earns 1 point if it matches the reference, 0.5 if one level away; "
               "picking the most helpful response earns 1 point.",
@@ -309,16 +316,17 @@ itself in (some notebook apps do not allow it), open *Your answers as text* in t
 here instead.
 """)
     solution = {item_id: {k: val for k, val in ref.items() if k != "why"} for item_id, ref in reference.items()}
-    cells.code(f"answers-{v}", f"{_solution_literal(v, solution)}\n{v}_form.record({v})", solution=True)
-    cells.code(f"check-{v}", f"{v}_form.check({v})")
+    cells.code(f"answers-{v}", _answer_cell(v, solution), solution=True)
+    cells.code(f"check-{v}", f'from course.widgets import check\n\ncheck("{v}")')
     cells.code(f"format-{v}", f"""
 # Format only: is every item answered in the right form? (No points by itself.)
 from autograder.cells import check_format
 
-check_format({v}, "{part.id}")
+check_format(globals().get("{v}"), "{part.id}")
 """, grade=True, points=0)
     cells.code(f"score-{v}", f"""
-# Your score for this part: computed here when your instructor grades the saved notebook.
+# Your score for this part is computed here from the saved notebook when it is graded (in a course, by
+# your instructor). Working on your own, the self-check above gives the same score.
 ### BEGIN HIDDEN TESTS
 from autograder.cells import grade
 
@@ -372,13 +380,13 @@ from course.widgets import AnswerForm
 {v}_form
 """)
     example = {i.id: key.get(i.id, {}).get("self_coding", {"code": "CR", "empathy": 4}) for i in s.items}
-    cells.code(f"answers-{v}", f"{_solution_literal(v, example)}\n{v}_form.record({v})", grade=True,
+    cells.code(f"answers-{v}", _answer_cell(v, example), grade=True,
                solution=True, points=len(s.items))
     cells.code(f"format-{v}", f"""
 # Format only: is every response coded? (No points by itself.)
 from autograder.cells import check_format
 
-check_format({v}, "{s.id}")
+check_format(globals().get("{v}"), "{s.id}")
 """, grade=True, points=0)
 
 

@@ -37,6 +37,9 @@ def check_format(answers: object, part_id: str) -> None:
     0-point test cell: failing it costs nothing at grading, but nbgrader's Validate button and a trainee's
     own run see the problems. The graded cell scores whatever is well formed, field by field.
     """
+    if answers is None:
+        raise FormatProblems("Format check: there are no answers to check yet. Run the answer cell above "
+                             "(Shift+Enter), then this cell.")
     part = _part(part_id)
     problems = format_problems(answers, part.items, part.rules, part.missing)
     if problems:
@@ -45,10 +48,11 @@ def check_format(answers: object, part_id: str) -> None:
         lines.append("Use the form, run the answer cell, and save. Answers that are well formed still count.")
         raise FormatProblems("\n".join(lines))
     if part.kind == "coding":
-        print(f"Format check passed: all {len(part.items)} therapist turns have a code and an empathy level.")
+        print(f"Format check passed: all {len(part.items)} listener turns have a code and an empathy level.")
     else:
         print(f"Format check passed: all {len(part.items)} items are answered.")
-    print("This checks the format only; your score comes when your instructor grades the notebook.")
+    print("This checks the format only; the score comes when the notebook is graded (working on your own: the "
+          "self-check).")
 
 
 def grade(answers: object, reference: Mapping, *, part: str, points: float, reveal: bool = False) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from autograder.scoring import FieldResult, Score
@@ -86,16 +87,8 @@ def render_feedback(score: Score, *, reveal: bool) -> str:
     """Per-item feedback. With ``reveal`` the expected answers and every rationale are shown
     (self-paced learners who hold the solutions); without it only the trainee's own answers, whether
     they match, and the rationale of items answered fully right, so the key does not leak to a cohort."""
-    by_item: dict[str, list[FieldResult]] = {}
-    for r in score.results:
-        by_item.setdefault(r.item_id, []).append(r)
-    totals: dict[str, list[float]] = {}
-    for r in score.results:
-        earned_possible = totals.setdefault(r.label, [0.0, 0.0])
-        earned_possible[0] += r.credit
-        earned_possible[1] += r.possible
-    summary = ", ".join(f"{label} {_fmt_points(e)} of {_fmt_points(p)}" for label, (e, p) in totals.items())
-    lines = [f"Score: {_fmt_points(score.points)} of {_fmt_points(score.max_points)} points ({summary})", ""]
+    by_item = _by_item(score)
+    lines = [_summary(score), ""]
     lines += [wrap(f"! {p}") for p in score.problems]
     for item_id, results in by_item.items():
         lines += _item_lines(item_id, tuple(results), reveal)
@@ -103,3 +96,64 @@ def render_feedback(score: Score, *, reveal: bool) -> str:
         lines += ["", "Where an answer differs, look again at the cue in the client's words and at the rubric's",
                   "decision rules; your instructor's debrief goes through the reference answers."]
     return "\n".join(lines)
+
+
+def is_untouched(results: tuple[FieldResult, ...] | list[FieldResult]) -> bool:
+    """No field of the item was answered."""
+    return all(r.given is None for r in results)
+
+
+def note_attempts(attempts: Mapping[str, Sequence[Any]], score: Score) -> dict[str, list[Any]]:
+    """The learner's attempt history after one more self-check: per item, the distinct answers that were not
+    fully right, in the order first seen."""
+    history = {k: list(v) for k, v in attempts.items()}
+    for item_id, results in _by_item(score).items():
+        if is_untouched(results) or all(r.correct for r in results):
+            continue
+        given = tuple(r.given for r in results)
+        if given not in history.setdefault(item_id, []):
+            history[item_id].append(given)
+    return history
+
+
+def earned_reasons(score: Score, attempts: Mapping[str, Sequence[Any]], revealed: Collection[str]) -> set[str]:
+    """The items whose reasoning the learner has earned: answered fully right; answered, not right, and tried
+    a second, different way (``attempts`` from :func:`note_attempts`); or revealed on purpose. An item never
+    answered gets none, so the key cannot be read before trying."""
+    earned = set(revealed)
+    for item_id, results in _by_item(score).items():
+        if is_untouched(results):
+            continue
+        if all(r.correct for r in results) or len(attempts.get(item_id, ())) >= 2:
+            earned.add(item_id)
+    return earned
+
+
+def render_practice_feedback(score: Score, earned: Collection[str]) -> str:
+    """Feedback that follows effort (the self-paced self-check): items not answered show no reference and no
+    reason; answered items show whether they match; the reference and the reason only for ``earned`` items."""
+    lines = [_summary(score), ""]
+    lines += [wrap(f"! {p}") for p in score.problems]
+    for item_id, results in _by_item(score).items():
+        if is_untouched(results) and item_id not in earned:
+            lines.append(f"{item_id:<4}not answered yet")
+            continue
+        lines += _item_lines(item_id, tuple(results), item_id in earned)
+    return "\n".join(lines)
+
+
+def _by_item(score: Score) -> dict[str, list[FieldResult]]:
+    by_item: dict[str, list[FieldResult]] = {}
+    for r in score.results:
+        by_item.setdefault(r.item_id, []).append(r)
+    return by_item
+
+
+def _summary(score: Score) -> str:
+    totals: dict[str, list[float]] = {}
+    for r in score.results:
+        earned_possible = totals.setdefault(r.label, [0.0, 0.0])
+        earned_possible[0] += r.credit
+        earned_possible[1] += r.possible
+    summary = ", ".join(f"{label} {_fmt_points(e)} of {_fmt_points(p)}" for label, (e, p) in totals.items())
+    return f"Score: {_fmt_points(score.points)} of {_fmt_points(score.max_points)} points ({summary})"

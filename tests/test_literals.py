@@ -64,9 +64,10 @@ def test_reference_is_read_from_the_hidden_tests_only():
 def test_recorder_outside_ipython_never_claims_to_have_written():
     from course.widgets.recorder import CellRecorder
 
-    state = {"T1": {"code": "SR", "empathy": 3}}
-    recorder = CellRecorder("answers", lambda: state, lambda value: [])
+    state: dict = {}
+    recorder = CellRecorder("answers", lambda: dict(state), lambda value: [])
     assert recorder.record({}).action == "restored"
+    state["T1"] = {"code": "SR", "empathy": 3}
     recorder.widget_changed()
     outcome = recorder.record({})
     assert outcome.action == "ignored" and '"T1": {"code": "SR", "empathy": 3}' in outcome.literal

@@ -16,6 +16,14 @@ from course.widgets.recorder import CellRecorder, replace_assignment
 RELEASED = "answers = {\n    # (the form writes here)\n}\nform.record(answers)"
 
 
+@pytest.fixture(autouse=True)
+def fresh_kernel(monkeypatch):
+    """What a kernel has learnt about its notebook app, and its live widgets, start empty in every test."""
+    monkeypatch.setattr(rec, "_FRONTEND", {"applies_rewrites": False})
+    monkeypatch.setattr(rec, "_LIVE_WIDGETS", {})
+    monkeypatch.setattr(rec, "_BY_VARIABLE", {})
+
+
 class Frontend:
     """Runs cells the way a notebook app does: the kernel sees the cell's text before executing it."""
 
@@ -86,15 +94,76 @@ def test_hand_edits_without_form_changes_restore_the_form(monkeypatch):
     assert state["value"] == {"T2": {"code": "CR", "empathy": 4}} and app.asked == []
 
 
-def test_form_and_cell_both_changed_form_wins_and_says_so(monkeypatch):
+def merge_by_item(widget_state, touched):
+    """The answer form's rule in small: the cell's items, with the ones edited in the widget replaced."""
+
+    def merge(cell, synced):
+        state = widget_state["value"]
+        edited = touched if synced is None else {k for k in {*state, *synced} if state.get(k) != synced.get(k)}
+        merged = {k: v for k, v in cell.items() if k not in edited}
+        merged.update({k: state[k] for k in edited if k in state})
+        return merged, ["kept from the cell: " + ", ".join(sorted(set(cell) - edited))]
+
+    return merge
+
+
+def test_form_and_cell_both_changed_the_merge_decides(monkeypatch):
     app = Frontend(monkeypatch)
-    state, recorder = make_widget()
+    state = {"value": {}}
+    recorder = CellRecorder("answers", lambda: dict(state["value"]),
+                            lambda v: state.update(value=dict(v)) or [], merge_by_item(state, set()))
     app.run(recorder)
     app.cell = 'answers = {"T2": {"code": "CR", "empathy": 4}}\nform.record(answers)'
     state["value"] = {"T1": {"code": "SR", "empathy": 3}}
     recorder.widget_changed()
-    outcome, _ = app.run(recorder)
-    assert outcome.action == "written" and "edited by hand" in outcome.problems[0]
+    outcome, answers = app.run(recorder)
+    assert outcome.action == "written" and outcome.problems == ("kept from the cell: T2",)
+    assert answers == state["value"] == {"T2": {"code": "CR", "empathy": 4}, "T1": {"code": "SR", "empathy": 3}}
+
+
+def test_a_widget_that_never_saw_the_cell_never_writes_fewer_answers(monkeypatch):
+    """A fresh kernel whose form could not load the saved answers: one change must not wipe the others."""
+    app = Frontend(monkeypatch)
+    app.cell = ('answers = {"T1": {"code": "SR", "empathy": 3}, "T2": {"code": "CR", "empathy": 4}}\n'
+                "form.record(answers)")
+    state = {"value": {}}
+    touched = {"T2"}
+    recorder = CellRecorder("answers", lambda: dict(state["value"]),
+                            lambda v: state.update(value=dict(v)) or [], merge_by_item(state, touched))
+    state["value"] = {"T2": {"code": "AF", "empathy": 2}}
+    recorder.widget_changed()
+    outcome, answers = app.run(recorder)
+    assert outcome.action == "written"
+    assert answers == {"T1": {"code": "SR", "empathy": 3}, "T2": {"code": "AF", "empathy": 2}}
+    assert state["value"] == answers                                    # the widget shows what the cell holds
+
+
+def test_an_undo_after_a_rewrite_is_the_learners_text_not_an_ignored_rewrite(monkeypatch):
+    app = Frontend(monkeypatch)
+    state, recorder = make_widget()
+    app.run(recorder)
+    state["value"] = {"T1": {"code": "SR", "empathy": 3}}
+    recorder.widget_changed()
+    app.run(recorder)
+    app.run(recorder)                                                    # the rewrite ran: this app applies them
+    state["value"] = {"T1": {"code": "OQ", "empathy": 3}}
+    recorder.widget_changed()
+    before = app.cell
+    assert app.run(recorder)[0].action == "written"
+    app.cell = before                                                    # Ctrl+Z in the cell
+    outcome, answers = app.run(recorder)
+    assert outcome.action == "restored" and answers == state["value"] == {"T1": {"code": "SR", "empathy": 3}}
+
+
+def test_changing_a_choice_back_is_no_change(monkeypatch):
+    app = Frontend(monkeypatch)
+    state, recorder = make_widget()
+    app.run(recorder)
+    state["value"] = {"T1": {"code": "SR", "empathy": 3}}
+    recorder.widget_changed()
+    assert recorder.changed
+    state["value"] = {}
+    assert not recorder.changed
 
 
 def test_form_changed_back_to_what_the_cell_holds_needs_no_rewrite(monkeypatch):

@@ -87,15 +87,40 @@ def test_self_check_in_a_cohort_checks_format_and_defers_feedback(tmp_path):
     assert "comes from your instructor" in flat(out[1]) and "Why:" not in out[1]
 
 
-def test_self_check_for_a_self_paced_learner_gives_reasons(tmp_path, reference):
+def _answer_cell(answers: dict) -> str:
+    return f'from course.widgets import record\n\n{VARIABLE} = {answers!r}\nrecord("{VARIABLE}", {VARIABLE})'
+
+
+def test_self_check_feedback_follows_effort(tmp_path, reference):
+    """Self-paced (solutions/ beside exercises/): no reason for an untouched item; a wrong answer's reason only
+    after a second, different try or when revealed on purpose; a right answer's reason at once."""
     for folder in ("solutions", "exercises"):
         shutil.copytree(ROOT / folder / ASSIGNMENT, tmp_path / folder / ASSIGNMENT)
     notebook = nbformat.read(tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    sources = [c.source for c in notebook.cells if c.cell_type == "code"]
-    sources[1] = f'{VARIABLE} = {{"T1": {{"code": "SR", "empathy": 3}}}}\n{VARIABLE}_form.record({VARIABLE})'
-    out = run(sources[:3], tmp_path / "exercises" / ASSIGNMENT)
-    assert "Feedback against the reference answers" in flat(out[2])
-    assert "reference: OQ" in out[2] and reference["T1"]["why"] in " ".join(out[2].split())
+    form_cell, _answers, check_cell = [c.source for c in notebook.cells if c.cell_type == "code"][:3]
+    assert check_cell == f'from course.widgets import check\n\ncheck("{VARIABLE}")'
+    right_t3 = {"code": reference["T3"]["code"], "empathy": reference["T3"]["empathy"]}
+    wrong = [c for c in ("SR", "CQ", "AD") if c != reference["T1"]["code"]]
+    out = run([
+        form_cell,
+        _answer_cell({}), check_cell,                                               # nothing answered yet
+        _answer_cell({"T1": {"code": wrong[0], "empathy": 3}, "T3": right_t3}), check_cell,   # first try
+        check_cell,                                                                 # checked again, no new try
+        _answer_cell({"T1": {"code": wrong[1], "empathy": 3}, "T3": right_t3}), check_cell,   # second try
+        'from course.widgets import reveal\nreveal("amira", "T2")', check_cell,
+    ], tmp_path / "exercises" / ASSIGNMENT)
+    whys = {item: " ".join(ref["why"].split()) for item, ref in reference.items()}
+    untouched, first, again, second, revealed, after = (flat(out[i]) for i in (2, 4, 5, 7, 8, 9))
+    assert "Feedback against the reference answers" in untouched
+    assert "Why:" not in untouched and "reference:" not in untouched
+    assert not any(why in untouched for why in whys.values())
+    assert "T1 not answered yet" in untouched and "Reasons appear for the items you answer" in untouched
+    for text in (first, again):
+        assert whys["T3"] in text and whys["T1"] not in text and "reference: " + reference["T1"]["code"] not in text
+        assert whys["T2"] not in text and 'reveal("amira", "T1")' in text
+    assert f"reference: {reference['T1']['code']}" in second and whys["T1"] in second and whys["T2"] not in second
+    assert "T2 (revealed)" in revealed and whys["T2"] in revealed
+    assert whys["T2"] in after and whys["T4"] not in after
 
 
 def test_scenario_player_walks_debriefs_and_replays(tmp_path):

@@ -8,7 +8,15 @@ from typing import Any
 
 from autograder.feedback import wrap
 from autograder.scoring import field_problem
-from course.widgets.recorder import CellRecorder, Recorded, saved_answers, unrecorded_predecessor
+from course.widgets.recorder import (
+    MISSING,
+    CellRecorder,
+    Recorded,
+    answer_cell_text,
+    kernel_value,
+    predecessor,
+    saved_answers,
+)
 
 NOT_CHOSEN = "(not chosen)"  # the dropdowns' empty value; never a value of any rule
 
@@ -39,17 +47,65 @@ class AnswerForm:
         self.rubric = load_rubric()
         self.exercise = exercise
         self.test_cell = test_cell
-        self._recorder = CellRecorder(variable, self.answers, self._restore)
+        self._recorder = CellRecorder(variable, self.answers, self._restore, self._merge)
         self._restoring = False
+        self._touched: set[str] = set()  # items edited before the form ever matched its answer cell
+        self._attempts: dict[str, list[Any]] = {}  # item -> the distinct answers the self-check has seen
+        self._revealed: set[str] = set()  # items whose reasoning the learner asked for on purpose
         self._build()
-        self._take_over_unrecorded_choices((part_id, variable))
+        self._start_from_what_is_kept((part_id, variable))
 
-    def _take_over_unrecorded_choices(self, key: tuple[str, str]) -> None:
-        previous = unrecorded_predecessor(("answer-form", *key), self)
+    def _start_from_what_is_kept(self, key: tuple[str, str]) -> None:
+        """A new form starts from the answers kept so far, never from nothing: the form it replaces in this
+        kernel (Run All, or the form cell run again), else what the answer cell last gave the variable in this
+        kernel, else the answer cell in the saved notebook file (a fresh kernel on a notebook answered before)."""
+        previous = predecessor(("answer-form", *key), self)
+        variable = self._recorder.name
         if previous is not None:
             self._restore(previous.answers())
-            self._recorder.widget_changed()
-            self._refresh()
+            self._recorder.adopt(previous._recorder.synced)
+            self._touched = set(previous._touched)
+            self._attempts, self._revealed = previous._attempts, previous._revealed
+        elif isinstance(value := kernel_value(variable), dict) and value:
+            self._adopt_kept(value, "from the answer cell as it last ran")
+        elif (saved := saved_answers(variable)) is not None and saved.problem is None and saved.value:
+            self._adopt_kept(saved.value, "from the answer cell of the saved notebook")
+        self._refresh()
+
+    def _adopt_kept(self, value: Any, where: str) -> None:
+        problems = self._restore(value)
+        self._recorder.adopt()
+        shown = len(self.answers())
+        self._message.value = "<p>" + html.escape(
+            f"Loaded {shown} {self._noun()} {where}." + "".join(f" Note: {p}" for p in problems)) + "</p>"
+
+    def _noun(self) -> str:
+        return "coded turn(s)" if self.part.kind == "coding" else "answered item(s)"
+
+    def _merge(self, cell: Any, synced: Any) -> tuple[Any, list[str]]:
+        """What the answer cell gets when both the form and the cell changed: the cell's answers, with the
+        items edited in the form replaced (or removed, where the learner cleared them in the form). So the
+        form never writes fewer answers than the cell holds unless the learner took them out."""
+        state = self.answers()
+        if synced is None:
+            edited = set(self._touched)
+        else:
+            edited = {i for i in set(state) | set(synced) if state.get(i) != synced.get(i)}
+        kept = dict(cell) if isinstance(cell, dict) else {}
+        merged = {}
+        for item_id in self.part.items:
+            source = state if item_id in edited else kept
+            if item_id in source:
+                merged[item_id] = source[item_id]
+        merged.update({k: v for k, v in kept.items() if k not in self.part.items})  # reported, never dropped
+        notes = []
+        from_cell = sorted((set(kept) & set(merged)) - edited, key=list(kept).index)
+        if any(state.get(i) != kept[i] for i in from_cell if i in self.part.items):
+            notes.append("The answer cell also held answers the form did not show; they are kept: "
+                         + ", ".join(i for i in from_cell if state.get(i) != kept[i]) + ".")
+        if not isinstance(cell, dict) and cell not in (None, MISSING):
+            notes.append(f"The answer cell held a {type(cell).__name__}, not answers; it now holds the form's.")
+        return merged, notes
 
     # -- answers ---------------------------------------------------------------------------------
     def _value(self, item_id: str, name: str) -> Any:
@@ -93,6 +149,7 @@ class AnswerForm:
 
     def _restore(self, value: Any) -> list[str]:
         """Set the controls from an answer literal; return what could not be shown, in plain words."""
+        self._touched.clear()
         if not isinstance(value, dict):
             return [f"The answer cell should hold a dictionary, found {type(value).__name__}; the form is unchanged."]
         problems = []
@@ -119,12 +176,23 @@ class AnswerForm:
         self._show_outcome(outcome)
         self._refresh()
 
-    def check(self, answers: Any) -> None:
-        """The self-check: format, whether the saved file is up to date, and feedback where possible."""
+    def check(self, answers: Any = MISSING) -> None:
+        """The self-check: format; whether the form, the answer cell (as last run) and the saved file agree;
+        and, for a self-paced learner, feedback that follows effort (see course.check)."""
         from course.check import self_check
 
+        if answers is MISSING:
+            answers = kernel_value(self._recorder.name)
         self_check(answers, self.part, exercise=self.exercise, test_cell=self.test_cell,
-                   variable=self._recorder.name, unconfirmed=self._recorder.unconfirmed)
+                   variable=self._recorder.name, unconfirmed=self._recorder.unconfirmed,
+                   form=self.answers(), attempts=self._attempts, revealed=self._revealed)
+
+    def reveal(self, item_id: str) -> None:
+        """Show the expert's answer and reasoning for one item, on purpose (self-paced, with solutions/)."""
+        from course.check import reveal
+
+        if reveal(self.part, item_id, exercise=self.exercise, test_cell=self.test_cell):
+            self._revealed.add(item_id)
 
     # -- display ---------------------------------------------------------------------------------
     def _control(self, item_id: str, name: str) -> Any:
@@ -144,7 +212,7 @@ class AnswerForm:
             options = [(f"choose ({rule.label})", NOT_CHOSEN), *self.part.choices[name]]
             control = w.Dropdown(options=options, value=NOT_CHOSEN, description=label, style=style,
                                  layout=w.Layout(width="auto"))
-        control.observe(self._on_change, names="value")
+        control.observe(lambda change: self._on_change(change, item_id), names="value")
         return control
 
     def _build(self) -> None:
@@ -203,8 +271,9 @@ class AnswerForm:
         code_table = f"<table><caption>Behaviour codes</caption>{codes}</table>" if self.part.kind == "coding" else ""
         return f"{code_table}<table><caption>{html.escape(self.rubric.empathy.title)}</caption>{levels}</table>"
 
-    def _on_change(self, _change: dict) -> None:
+    def _on_change(self, _change: dict, item_id: str) -> None:
         if not self._restoring:
+            self._touched.add(item_id)
             self._recorder.widget_changed()
             self._message.value = ""
         self._refresh()
@@ -216,7 +285,10 @@ class AnswerForm:
         total = len(self._controls)
         noun = "turns fully coded" if self.part.kind == "coding" else "items answered"
         if self._recorder.changed:
-            state = "<b>Changed since the answer cell last ran:</b> run the answer cell below, then save (Ctrl+S)."
+            which = self.changed_items()
+            state = ("<b>Changed since the answer cell last ran</b>"
+                     + (f" ({html.escape(', '.join(which))})" if which else "")
+                     + ": run the answer cell below, then save (Ctrl+S).")
         elif self._recorder.unconfirmed:
             state = "Written into the answer cell: check it shows your answers, then save (Ctrl+S)."
         else:
@@ -225,7 +297,18 @@ class AnswerForm:
         self._literal_view.value = (
             "<p>If running the answer cell does not fill it in (some notebook apps do not allow it), copy this "
             "text, replace the answer cell's text with it, run the cell and save.</p>"
-            f"<pre>{html.escape(self._recorder.literal())}\nform.record({self._recorder.name})</pre>")
+            f"<pre>{html.escape(self.fallback_text())}</pre>")
+
+    def changed_items(self) -> list[str]:
+        """The items whose answers in the form differ from the answer cell's when the two last matched."""
+        synced, state = self._recorder.synced, self.answers()
+        if synced is None:
+            return [i for i in self.part.items if i in self._touched]
+        return [i for i in self.part.items if state.get(i) != synced.get(i)]
+
+    def fallback_text(self) -> str:
+        """The whole answer cell as text to paste: it runs on its own, whatever ran before it."""
+        return answer_cell_text(self._recorder.name, self.answers())
 
     def _show_outcome(self, outcome: Recorded) -> None:
         lines = []
@@ -238,10 +321,10 @@ class AnswerForm:
         elif outcome.action == "ignored":
             lines.append("This notebook app did not let the form fill in the answer cell. Replace the cell's text "
                          "with the text below, run the cell, and save:")
-            lines.append(outcome.literal + f"\nform.record({self._recorder.name})")
+            lines.append(self.fallback_text())
         else:
             answered = len(self.answers())
-            noun = "coded turn(s)" if self.part.kind == "coding" else "answered item(s)"
+            noun = self._noun()
             lines.append(f"Loaded {answered} {noun} from the answer cell into the form." if answered else
                          "No answers yet: make your choices in the form above, then run this cell again.")
             lines += [f"Note: {p}" for p in outcome.problems]
@@ -264,3 +347,4 @@ class AnswerForm:
         from course.widgets.keyboard import display_with_keyboard_guard
 
         display_with_keyboard_guard(self.widget, self.as_text(), self.as_html())
+

@@ -51,6 +51,13 @@ def _inline(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as a literal")
 
 
+def answer_cell_text(variable: str, answers: Any) -> str:
+    """An answer cell: the answers as a literal, then the call that keeps the form and the cell in step. It
+    imports what it calls, so it runs (and says what to do) even before the form cell has run."""
+    return (f"from course.widgets import record\n\n{variable} = {format_literal(answers)}\n"
+            f'record("{variable}", {variable})')
+
+
 def replace_assignment(source: str, name: str, value: Any) -> str:
     """``source`` with its last top-level ``name = ...`` statement replaced by ``name = <literal>``.
 
@@ -93,19 +100,44 @@ class Recorded:
     problems: tuple[str, ...] = ()
 
 
+# What to write when the widget and the cell both hold answers: (cell's value, widget state when they last
+# matched or None if unknown) -> (value to write, notes for the trainee). It must never drop what the cell holds
+# unless the trainee removed it in the widget.
+Merge = Callable[[Any, Any], tuple[Any, list[str]]]
+
+
 class CellRecorder:
     """Syncs one widget with one answer cell; see the module docstring."""
 
-    def __init__(self, name: str, read_state: Callable[[], Any], write_state: Callable[[Any], list[str]]):
+    def __init__(self, name: str, read_state: Callable[[], Any], write_state: Callable[[Any], list[str]],
+                 merge: Merge | None = None):
         self.name = name
         self._read_state = read_state
         self._write_state = write_state
-        self.changed = False  # the widget was edited since it last matched the cell
-        self._synced: Any = None  # the cell's literal when widget and cell last matched
+        self._merge = merge
+        self._touched = False  # edited in this kernel before widget and cell ever matched
+        self._synced: Any = None  # the widget's state when widget and cell last matched (None: not yet)
         self._pending: tuple[str, str] | None = None  # (cell text before, cell text asked for)
 
     def widget_changed(self) -> None:
-        self.changed = True
+        self._touched = True
+
+    def adopt(self, synced: Any = None) -> None:
+        """The widget now shows what the cell holds (e.g. loaded from the saved notebook at start)."""
+        self._synced = copy.deepcopy(self._read_state() if synced is None else synced)
+        self._touched = False
+
+    @property
+    def synced(self) -> Any:
+        return copy.deepcopy(self._synced)
+
+    @property
+    def changed(self) -> bool:
+        """The widget differs from what the answer cell held when they last matched (changing a choice back
+        is no change); before they ever matched, any edit counts."""
+        if self._synced is None:
+            return self._touched
+        return self._read_state() != self._synced
 
     @property
     def unconfirmed(self) -> bool:
@@ -120,32 +152,54 @@ class CellRecorder:
         current = _running_cell_source(shell)
         if self._pending and current is not None:
             before, asked = self._pending
-            if current.strip() == before.strip() and before.strip() != asked.strip():
+            if current.strip() == asked.strip():
+                _FRONTEND["applies_rewrites"] = True
+            elif (current.strip() == before.strip() and before.strip() != asked.strip()
+                  and not frontend_applies_rewrites(shell)):
                 return Recorded("ignored", self.literal())  # ran again, still the old text
+            # Otherwise the trainee changed the cell after the rewrite (an undo, a hand edit): the cell is the truth.
             self._pending = None
         state = self._read_state()
-        if not self.changed or state == value:
-            problems = self._write_state(value) if not self.changed else []
-            self.changed = False
-            self._synced = copy.deepcopy(value)
+        if not self.changed:
+            problems = self._write_state(value)
+            self.adopt()
             return Recorded("restored", self.literal(), tuple(problems))
+        if state == value:
+            self.adopt()
+            return Recorded("restored", self.literal())
+        new_value, notes = self._merge(value, self._synced) if self._merge else (state, [])
+        if new_value == value:
+            problems = self._write_state(value)  # nothing to write: the widget shows the cell again
+            self.adopt()
+            return Recorded("restored", self.literal(), tuple([*notes, *problems]))
         if shell is None or not hasattr(shell, "set_next_input") or current is None:
             return Recorded("ignored", self.literal())  # no notebook to write into: show the text to paste
-        notes = []
-        if self._synced is not None and value != self._synced:
-            notes.append("The answer cell had also been edited by hand; it now holds the form's answers. "
-                         "To keep the hand edits instead, undo (Ctrl+Z) in the cell and run it again.")
-        new_source = replace_assignment(current, self.name, state)
+        if new_value != state:
+            notes += self._write_state(new_value)  # the widget shows what the cell will hold
+        new_source = replace_assignment(current, self.name, new_value)
         shell.set_next_input(new_source, replace=True)
         self._pending = (current, new_source)
-        _replace_in_place(value, state)
-        self.changed = False
-        self._synced = copy.deepcopy(state)
+        _replace_in_place(value, new_value)
+        self.adopt()
         return Recorded("written", self.literal(), tuple(notes))
+
+
+# Whether this kernel's notebook app has been seen applying a rewrite (see frontend_applies_rewrites).
+_FRONTEND = {"applies_rewrites": False}
+
+
+def frontend_applies_rewrites(shell: Any) -> bool:
+    """True where the notebook app is known to apply set_next_input(replace=True): it did so before in this
+    kernel, or it is JupyterLab / Notebook 7 (they tell the kernel ``__session__``; both apply it, observed).
+    There, a cell that still shows its old text after a rewrite was undone or edited by the trainee."""
+    namespace = getattr(shell, "user_ns", None) or {}
+    return _FRONTEND["applies_rewrites"] or bool(namespace.get("__session__"))
 
 
 # The latest widget per (kind, content id, answer variable) in this kernel; see unrecorded_predecessor.
 _LIVE_WIDGETS: dict[tuple[str, str, str], Any] = {}
+# The latest widget per answer variable: what record(name, value) and check(name) in a cell talk to.
+_BY_VARIABLE: dict[str, Any] = {}
 
 
 def unrecorded_predecessor(key: tuple[str, str, str], widget: Any) -> Any | None:
@@ -155,10 +209,32 @@ def unrecorded_predecessor(key: tuple[str, str, str], widget: Any) -> Any | None
     Run All re-runs a widget's cell before its answer cell: a new, empty widget would otherwise replace
     one with unrecorded choices, and the answer cell would quietly restore the older answers.
     """
-    previous = _LIVE_WIDGETS.get(key)
-    _LIVE_WIDGETS[key] = widget
+    previous = predecessor(key, widget)
     recorder = getattr(previous, "_recorder", None)
     return previous if recorder is not None and recorder.changed else None
+
+
+def predecessor(key: tuple[str, str, str], widget: Any) -> Any | None:
+    """Register ``widget`` as the latest for ``key`` (and for its answer variable); return the one it replaces."""
+    previous = _LIVE_WIDGETS.get(key)
+    _LIVE_WIDGETS[key] = widget
+    _BY_VARIABLE[key[2]] = widget
+    return previous
+
+
+def live_widget(variable: str) -> Any | None:
+    """The widget shown most recently in this kernel whose answer cell assigns ``variable``."""
+    return _BY_VARIABLE.get(variable)
+
+
+def kernel_value(variable: str) -> Any:
+    """The value the answer cell last gave ``variable`` in this kernel, or MISSING."""
+    shell = _shell()
+    namespace = getattr(shell, "user_ns", None) or {}
+    return namespace.get(variable, MISSING)
+
+
+MISSING = object()
 
 
 def _shell() -> Any:
