@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -104,6 +105,23 @@ class Scenario(_Strict):
             return min(walk(o.next, depth + 1, seen | {name}) for o in node.options)
 
         return walk(self.start, 0, frozenset())
+
+
+def option_order(learner: str, scenario_id: str, node: str, n: int) -> list[int]:
+    """The order in which ``learner`` sees the ``n`` options of ``node``: a permutation of authoring indexes.
+
+    Scenario files list options strong, weaker, roadblock; shown that way, the pattern gives the answer away
+    within two turns. Each option gets a key from SHA-256 over (learner, scenario, node, index) and the options
+    are shown by key: the same for one learner on every run (Python's ``hash()`` is salted per process), and
+    independent from decision to decision and from learner to learner. Only the display order depends on it:
+    choices are still recorded by authoring index, so saved paths stay valid.
+    """
+
+    def key(index: int) -> bytes:
+        # NUL-separated, so ("a", "bc") and ("ab", "c") cannot give the same bytes.
+        return hashlib.sha256("\0".join((learner, scenario_id, node, str(index))).encode()).digest()
+
+    return sorted(range(n), key=key)
 
 
 def load_scenario(source: str | Path) -> Scenario:

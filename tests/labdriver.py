@@ -42,14 +42,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyterlab(root: Path, scratch: Path) -> Iterator[tuple[str, str]]:
-    """Start `jupyter lab` serving ``root``; yield (base_url, token); stop it (process group) at the end."""
+def jupyterlab(root: Path, scratch: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """Start `jupyter lab` serving ``root``; yield (base_url, token); stop it (process group) at the end.
+
+    ``env`` adds to or overrides the server's environment, which its kernels inherit (e.g. JUPYTER_DATA_DIR).
+    """
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ,
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
            "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-           "JUPYTER_DATA_DIR": str(scratch / "data")}
+           "JUPYTER_DATA_DIR": str(scratch / "data"), **(env or {})}
     # No "get notified about Jupyter news?" toast over the notebook (it can cover the controls we click).
     news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
@@ -118,17 +121,47 @@ class Lab:
             time.sleep(0.2)
 
     def run_cell(self, index: int) -> None:
+        """Run one cell and wait until it has run. A Shift+Enter sent while JupyterLab is still settling is
+        sometimes lost (seen in CI and locally), so it is sent again if the prompt never showed [*]."""
         cell = self.cell(index)
-        cell.scroll_into_view_if_needed()
-        cell.locator(".jp-InputPrompt").first.click()
-        self.page.keyboard.press("Escape")
-        self.page.keyboard.press("Shift+Enter")
-        time.sleep(0.3)
-        self.wait_idle()
+        prompt = cell.locator(".jp-InputPrompt").first
+        for _attempt in range(2):
+            dialog = self.page.locator(".jp-Dialog")
+            if dialog.count():
+                raise RuntimeError(f"a dialog is open: {' '.join(dialog.first.inner_text().split())}")
+            cell.scroll_into_view_if_needed()
+            # The prompt turns to [*] while the cell is queued or running, however briefly: watch for it.
+            prompt.evaluate("""el => { el.dataset.ran = '';
+                new MutationObserver(() => { if (el.textContent.includes('*')) el.dataset.ran = 'yes'; })
+                  .observe(el, {subtree: true, childList: true, characterData: true}); }""")
+            prompt.click()
+            self.page.keyboard.press("Escape")
+            self.page.keyboard.press("Shift+Enter")
+            time.sleep(0.3)
+            self.wait_idle()
+            if prompt.evaluate("el => el.dataset.ran") == "yes":
+                return
+        raise TimeoutError(f"cell {index} did not run (prompt {prompt.inner_text()!r})")
 
     def save(self) -> None:
         self.page.keyboard.press("Escape")
         self.page.keyboard.press("Control+s")
+
+    def close_and_forget_kernels(self) -> None:
+        """The learner closes the notebook and comes back later: leave the page, stop every kernel."""
+        self.page.goto("about:blank")
+        shutdown_sessions(self.base, self.token)
+
+    def replace_cell_text(self, index: int, text: str) -> None:
+        """Select all of a cell's text and put ``text`` in its place as one input (as a paste does: no
+        auto-indent, no auto-closed brackets)."""
+        editor = self.cell(index).locator(".cm-content").first
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.press("Delete")
+        self.page.keyboard.insert_text(text)
+        self.page.keyboard.press("Escape")
 
     def restart_and_run_all(self) -> None:
         self.page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
@@ -162,3 +195,40 @@ def copy_course(root: Path, dest: Path) -> Path:
     for folder in ("solutions", "exercises", "course/lessons"):
         shutil.copytree(root / folder, dest / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     return dest
+
+
+def cell_index(notebook: Path, cell_id: str) -> int:
+    """The position of a cell (markdown cells count) in a notebook file, by its id."""
+    cells = json.loads(notebook.read_text())["cells"]
+    return [c.get("id") for c in cells].index(cell_id)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, headless, through Playwright (skipped where it is missing, failed in CI)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def lab_on_a_course_copy(tmp_path: Path, browser, env: dict[str, str] | None = None) -> Iterator[tuple[Path, Lab]]:
+    """A scratch copy of the course served by a real JupyterLab, and one browser page on it; all closed after."""
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "course-root").mkdir()
+    course = copy_course(root, tmp_path / "course-root")
+    scratch = tmp_path / "jupyter"
+    scratch.mkdir()
+    with jupyterlab(course, scratch, env) as (base, token):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield course, Lab(page, base, token)
+        finally:
+            page.close()
+            shutdown_sessions(base, token)

@@ -15,7 +15,6 @@ from labdriver import (
     accessibility_violations,
     copy_course,
     jupyterlab,
-    require_chromium,
     shutdown_sessions,
     wait_for_file,
 )
@@ -58,18 +57,6 @@ def chosen(reference: dict) -> tuple[dict, float]:
     answers["T2"]["code"] = "CR"   # reference SR: the code earns 0 (-1)
     answers["T10"]["empathy"] = 4  # reference 5: one level off (-0.5)
     return answers, 18.5
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from labdriver import CHROMIUM, CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, browser, reference):
@@ -117,7 +104,7 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
         lab.cell(ANSWER_CELL).get_by_text('"T10"').first.wait_for()
         # Before saving, the self-check sees that the file on disk lags behind and says so.
         lab.run_cell(CHECK_CELL)
-        lab.cell(CHECK_CELL).get_by_text("Saved file: NOT up to date.").wait_for()
+        lab.cell(CHECK_CELL).get_by_text("Saved file: NOT up to date").wait_for()
         lab.save()
         saved = wait_for_file(
             notebook, lambda text: "T10" in (answers_in_notebook(json.loads(text), VARIABLE).value or {}))

@@ -18,6 +18,7 @@ from labdriver import (
 )
 
 from autograder.literals import literal_assigned
+from course.scenario import load_scenario
 
 pytestmark = pytest.mark.browser
 LESSON = "course/lessons/01-hearing-the-concern.ipynb"
@@ -46,6 +47,8 @@ def test_scenario_plays_to_a_debrief_and_the_path_survives_a_restart(tmp_path):
         assert start.startswith("Client openness:")
 
         # First choice by keyboard alone: arrow to the second option, Tab on to the button, Enter.
+        # Options are shown in the learner's own order, so note which one is second on screen.
+        second_text = widget.locator(".widget-radio-box label").nth(1).inner_text().strip()
         widget.get_by_role("radio").first.focus()
         page.keyboard.press("ArrowDown")
         for _ in range(6):
@@ -74,7 +77,9 @@ def test_scenario_plays_to_a_debrief_and_the_path_survives_a_restart(tmp_path):
         saved = wait_for_file(notebook, lambda text: len(
             literal_assigned("".join(json.loads(text)["cells"][path_cell]["source"]), "path").value or []) >= 3)
         path = literal_assigned("".join(json.loads(saved)["cells"][path_cell]["source"]), "path").value
-        assert len(path) == choices and path[0].endswith(":1")
+        # The path keeps the option's index in the scenario file, whatever its place on screen.
+        first = load_scenario("mateus-first-term").nodes["p1"].options
+        assert len(path) == choices and path[0] == f"p1:{[o.text for o in first].index(second_text)}"
 
         lab.restart_and_run_all()
         widget.get_by_text("Debrief").wait_for()   # replayed from the literal in a fresh kernel

@@ -141,8 +141,9 @@ class CellRecorder:
 
     @property
     def unconfirmed(self) -> bool:
-        """A rewrite was asked for, and no later run of the cell has shown that the frontend applied it."""
-        return self._pending is not None
+        """A rewrite was asked for, no later run of the cell has shown that the frontend applied it, and this
+        notebook app is not known to apply rewrites."""
+        return self._pending is not None and not frontend_applies_rewrites(_shell())
 
     def literal(self) -> str:
         return f"{self.name} = {format_literal(self._read_state())}"

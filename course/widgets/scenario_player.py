@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course.widgets.recorder import CellRecorder, unrecorded_predecessor
+from course.widgets.recorder import CellRecorder, answer_cell_text, kernel_value, predecessor, saved_answers
 
 # Long options must wrap instead of overlapping the next one (ipywidgets fixes the label height).
 _CSS = """<style>
@@ -26,25 +26,58 @@ class ScenarioPlayer:
 
         self.scenario = load_scenario(scenario_id)
         self.walk = Walk(self.scenario)
-        self._recorder = CellRecorder(variable, self.walk.path, self._replay)
+        self._recorder = CellRecorder(variable, self.walk.path, self._replay, self._merge)
+        self._started_again = False  # "Start again" since the player last matched its cell: a new path is wanted
         self._build()
-        previous = unrecorded_predecessor(("scenario", scenario_id, variable), self)
-        if previous is not None:  # Run All: keep the path taken in the player this replaces
+        self._start_from_what_is_kept(("scenario", scenario_id, variable))
+
+    def _start_from_what_is_kept(self, key: tuple[str, str, str]) -> None:
+        """Like the answer form: the player this one replaces (Run All), else the cell's path as it last ran in
+        this kernel, else the path in the saved notebook; never an empty start over a path already kept."""
+        previous = predecessor(key, self)
+        if previous is not None:
             self._replay(previous.walk.path())
-            self._recorder.widget_changed()
+            self._recorder.adopt(previous._recorder.synced)
+            self._started_again = previous._started_again
+            if previous._recorder.changed:
+                self._recorder.widget_changed()
+            return
+        kept = kernel_value(self._recorder.name)
+        if not (isinstance(kept, list) and kept):
+            saved = saved_answers(self._recorder.name)
+            kept = saved.value if saved is not None and saved.problem is None else None
+        if isinstance(kept, list) and kept:
+            self._replay(kept)
+            self._recorder.adopt()
+
+    def _merge(self, cell: Any, _synced: Any) -> tuple[Any, list[str]]:
+        """The path to keep when the player and the cell both changed. A new path replaces the cell's only when
+        it continues it or the learner pressed Start again; otherwise the cell's path is kept and shown."""
+        path = self.walk.path()
+        if self._started_again or not isinstance(cell, list) or not cell or path[:len(cell)] == cell:
+            return path, []
+        return cell, [f"This cell already holds a path of {len(cell)} choice(s) that the player had not shown; "
+                      "it is kept, and the player now shows it. To replace it, press Start again, play, then run "
+                      "this cell again."]
 
     def record(self, path: Any) -> None:
         """Called by the cell after the player: keeps the path taken in the notebook file."""
         outcome = self._recorder.record(path)
+        if not self._recorder.changed:
+            self._started_again = False
         if outcome.action == "written":
             print("Your path was written into this cell: check that it shows it, then save (Ctrl+S) to keep it. "
-                  "If the cell still shows the old text, paste in the text below instead:\n" + outcome.literal)
+                  "If the cell still shows the old text, paste in the text below instead:\n"
+                  + self.fallback_text())
         elif outcome.action == "ignored":
             print("This notebook app did not let the player fill in the cell. Replace its text with:\n"
-                  f"{outcome.literal}\nscenario.record({self._recorder.name})")
-        else:
-            for problem in outcome.problems:
-                print(problem)
+                  + self.fallback_text())
+        for problem in outcome.problems:
+            print(problem)
+
+    def fallback_text(self) -> str:
+        """The whole cell as text to paste: it runs on its own, whatever ran before it."""
+        return answer_cell_text(self._recorder.name, self.walk.path())
 
     def _replay(self, path: Any) -> list[str]:
         if not isinstance(path, list):
@@ -56,7 +89,11 @@ class ScenarioPlayer:
     def _build(self) -> None:
         import ipywidgets as w
 
+        from course.learner import learner_id
+
         s = self.scenario
+        # Scenario files list the strong option first; each learner sees their own order (stable across runs).
+        self._learner = learner_id()
         self._header = w.HTML(f"{_CSS}<h3>{html.escape(s.title)}</h3><p><em>{html.escape(s.context)}</em></p>")
         self._meter = w.IntProgress(min=s.openness.min, max=s.openness.max, layout=w.Layout(width="12em"))
         self._meter_text = w.HTML()
@@ -81,6 +118,7 @@ class ScenarioPlayer:
         self._render(last=option)
 
     def _on_again(self, _button: Any) -> None:
+        self._started_again = True
         self.walk.reset()
         self._recorder.widget_changed()
         self._render()
@@ -108,7 +146,12 @@ class ScenarioPlayer:
             return
         self._choices.layout.display = None
         self._say.disabled = False
-        self._choices.options = [(o.text, i) for i, o in enumerate(walk.node.options)]
+        # Shown in the learner's order; the values stay authoring indexes, so recorded paths do not depend on it.
+        from course.scenario import option_order
+
+        options = walk.node.options
+        order = option_order(self._learner, s.id, walk.node_name, len(options))
+        self._choices.options = [(options[i].text, i) for i in order]
         self._choices.value = None
         self._feedback.value = (
             f"<p><b>That was {KIND_WORDS[last.kind]}.</b> {html.escape(last.feedback)}</p>" if last else ""
