@@ -71,6 +71,14 @@ c.GenerateFeedback.preprocessors = [
     attune_steps.ShowWidgetFallbacks,
     CSSHTMLHeaderPreprocessor,
 ]
+# The page itself comes from Attune's template, autograder/templates/feedback/: what nbgrader's shows, readable by
+# everyone (a language, a main landmark, WCAG AA contrast, underlined links). It is named "feedback" like
+# nbgrader's, the name nbgrader and formgrader's "Generate feedback" button ask for, and is found first. nbgrader's
+# own template folder stays listed: formgrader takes this setting too and finds its grading page there.
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(attune_steps.__file__), "templates"),
+    os.path.join(os.path.dirname(nbgrader_steps.__file__), os.pardir, "server_extensions", "formgrader", "templates"),
+]
 
 # LMS downloads: `nbgrader zip_collect <exercise>` reads downloaded/<exercise>/archive/*.zip. Canvas's "Download
 # Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for

@@ -25,8 +25,12 @@ from course.widgets.recorder import format_literal
 
 MANIFEST = "exercises.yaml"
 KEYS_DIR = "keys"
-NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                    "name": "python3"}, "language_info": {"name": "python"}}
+# language_info as the kernel reports it: JupyterLab replaces a shorter one on open and marks the notebook unsaved.
+# Fixed (not read at build time) so the generated files do not depend on who builds them; the lessons carry the same.
+NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+                     "language_info": {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                                       "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                                       "pygments_lexer": "ipython3", "version": "3.11.7"}}
 
 
 class _Strict(BaseModel):
@@ -154,8 +158,10 @@ class _Cells:
         self.cells.append(cell)
 
     def code(self, cell_id: str, source: str, *, grade: bool = False, solution: bool = False,
-             points: float | None = None, nbgrader: bool = True) -> None:
+             points: float | None = None, nbgrader: bool = True, tags: tuple[str, ...] = ()) -> None:
         cell = nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id)
+        if tags:
+            cell.metadata["tags"] = list(tags)
         if nbgrader:
             cell.metadata["nbgrader"] = _meta(cell_id, grade=grade, solution=solution, points=points)
         self.cells.append(cell)
@@ -195,6 +201,10 @@ def _reference_literal(reference: dict) -> str:
 def _py(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)  # ints, floats, strings and lists: JSON is valid Python here
 
+
+# A format check fails (raises) until a part is complete; with this tag JupyterLab's Run All goes on to the next
+# part instead of stopping there (nbgrader runs every cell anyway).
+RUN_ALL_GOES_ON = "raises-exception"
 
 HOW_SCORED = {
     "coding": "Each listener turn is worth 2 points: the behaviour code earns 1 if it matches the expert reference; "
@@ -323,7 +333,7 @@ here instead.
 from autograder.cells import check_format
 
 check_format(globals().get("{v}"), "{part.id}")
-""", grade=True, points=0)
+""", grade=True, points=0, tags=(RUN_ALL_GOES_ON,))
     cells.code(f"score-{v}", f"""
 # Your score for this part is computed here from the saved notebook when it is graded (in a course, by
 # your instructor). Working on your own, the self-check above gives the same score.
@@ -387,7 +397,7 @@ from course.widgets import AnswerForm
 from autograder.cells import check_format
 
 check_format(globals().get("{v}"), "{s.id}")
-""", grade=True, points=0)
+""", grade=True, points=0, tags=(RUN_ALL_GOES_ON,))
 
 
 def write_exercise(entry: ExerciseEntry, solutions: Path) -> Path:

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 FIRST_LESSON = Path("course/lessons/00-start-here.ipynb")
+# Jupyter config for a self-paced learner's server: labconfig/page_config.json (nbgrader's lab plugins disabled)
+# and jupyter_server_config.json (nbgrader's server extensions off). Shipped as package data.
+SELF_PACED_CONFIG = Path(__file__).resolve().parent / "lab-selfpaced"
 
 
 def _nearest(start: Path | None, folder_name: str) -> Path | None:
@@ -45,11 +48,29 @@ def lab_command(root: Path, extra: list[str]) -> list[str]:
     return [*command, *extra]
 
 
+def lab_server(root: Path, extra: list[str], *, instructor: bool = False,
+               environ: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command and environment `attune lab` starts JupyterLab with.
+
+    A self-paced learner has no instructor and no exchange: by default SELF_PACED_CONFIG goes first on
+    JUPYTER_CONFIG_PATH (highest priority, for this server only), which switches off nbgrader's lab plugins
+    (Formgrader, Create Assignment, Course List, Assignment List, Validate) and its server extensions. The
+    user's and the system's Jupyter config are read as usual and never written. ``instructor`` keeps every
+    nbgrader tool (course authors and instructors)."""
+    base = dict(os.environ if environ is None else environ)
+    env = {**base, "PATH": _with_bin_on_path(base.get("PATH", ""))}
+    if not instructor:
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+            p for p in (str(SELF_PACED_CONFIG), base.get("JUPYTER_CONFIG_PATH", "")) if p)
+    return lab_command(root, extra), env
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     root = course_root()
-    command = lab_command(root, args.jupyter_args)
-    print(f"Opening the course in JupyterLab from {root} (Ctrl+C twice to stop).", flush=True)
-    return subprocess.call(command, cwd=root, env={**os.environ, "PATH": _with_bin_on_path()})
+    command, env = lab_server(root, args.jupyter_args, instructor=args.instructor)
+    view = "instructor's view, every nbgrader tool" if args.instructor else "self-paced learner's view"
+    print(f"Opening the course in JupyterLab from {root} ({view}; Ctrl+C twice to stop).", flush=True)
+    return subprocess.call(command, cwd=root, env=env)
 
 
 def cmd_validate(_args: argparse.Namespace) -> int:
@@ -233,15 +254,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_bin_on_path() -> str:
+def _with_bin_on_path(path: str | None = None) -> str:
     # nbgrader starts `alembic` as a subprocess; it must be found next to this Python.
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "") if path is None else path])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attune", description="Attune: a Jupyter course in empathic communication.")
     sub = parser.add_subparsers(dest="command", required=True)
     lab = sub.add_parser("lab", help="open the course in JupyterLab (other options go to `jupyter lab`)")
+    lab.add_argument("--instructor", action="store_true",
+                     help="keep nbgrader's instructor tools (Formgrader, Create Assignment, ...); by default the "
+                          "self-paced learner's view has none of nbgrader's tools")
     lab.set_defaults(func=cmd_lab)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)

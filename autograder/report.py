@@ -148,7 +148,7 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
     hardest = items.sort_values("difficulty").head(25)
     parts = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Attune cohort report</title>"
-        f"<style>{STYLE}</style></head><body>",
+        f"<style>{STYLE}</style></head><body><main>",  # one main landmark holds the page (axe: region)
         "<h1>Attune cohort report</h1>",
         f"<p>{n_students} trainees · assignments {html.escape(assignments)} · "
         f"{int(summary['certified'].sum())} meet the certification thresholds (codes kappa ≥ "
@@ -164,7 +164,7 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
         _table(flagged) if len(flagged) else "<p>None.</p>",
         "<h2>The 25 hardest items</h2>", _table(hardest),
         "<h2>Code confusion (counts)</h2>", _table(confusion.reset_index(), "{:.0f}"),
-        "</body></html>",
+        "</main></body></html>",
     ]
     return "\n".join(parts)
 
@@ -204,7 +204,7 @@ def trainee_feedback_html(table: pd.DataFrame, student: str) -> str:
     """One trainee's answers beside the reference and its reason: for the debrief after the deadline."""
     mine = table[table["student"] == student]
     blocks = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Feedback for "
-              f"{html.escape(student)}</title><style>{STYLE}</style></head><body><h1>Feedback for "
+              f"{html.escape(student)}</title><style>{STYLE}</style></head><body><main><h1>Feedback for "
               f"{html.escape(student)}</h1>"]
     for (assignment, part), rows in mine.groupby(["assignment", "part"], observed=True, sort=False):
         earned, possible = rows["credit"].sum(), rows["possible"].sum()
@@ -219,7 +219,7 @@ def trainee_feedback_html(table: pd.DataFrame, student: str) -> str:
             body.append(f"<tr><td>{html.escape(str(item))}</td><td>{fields}</td><td>{why}</td></tr>")
         blocks.append("<table><thead><tr><th>item</th><th>your answer and the reference</th><th>why</th></tr>"
                       f"</thead><tbody>{''.join(body)}</tbody></table>")
-    blocks.append("</body></html>")
+    blocks.append("</main></body></html>")
     return "\n".join(blocks)
 
 

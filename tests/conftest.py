@@ -38,3 +38,18 @@ def reference() -> dict:
 @pytest.fixture(scope="session")
 def nbgrader():
     return run_nbgrader
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (tests/labdriver.py says why not Playwright's), one per
+    test module; browser tests skip without it, and fail in CI."""
+    from labdriver import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -107,6 +107,15 @@ class Lab:
         workspace = "t" + secrets.token_hex(4)
         self.page.goto(f"{self.base}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}")
         self.page.locator(f"{PANEL} .jp-Notebook").wait_for(timeout=60_000)
+        # Right after the server starts, JupyterLab may not know the kernel specs yet and asks which kernel to
+        # start (seen under load); the notebook names python3, which is what "Select" starts.
+        idle = self.page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']")
+        ask = self.page.locator(".jp-Dialog", has_text="Select Kernel")
+        deadline = time.monotonic() + 90
+        while not idle.count() and time.monotonic() < deadline:
+            if ask.count():
+                ask.locator(".jp-mod-accept").click()
+            time.sleep(0.2)
         self.wait_idle()
 
     def cell(self, index: int):
@@ -163,6 +172,24 @@ class Lab:
         self.page.keyboard.insert_text(text)
         self.page.keyboard.press("Escape")
 
+    def run_all(self) -> None:
+        """Run > Run All Cells, and wait until every cell has run (errors do not stop the rest)."""
+        not_run = self.page.locator(f"{PANEL} .jp-CodeCell .jp-InputPrompt:text-is('[ ]:')")
+        before = not_run.count()
+        for _attempt in range(3):  # a menu click sent while JupyterLab settles can be lost, like a Shift+Enter
+            self.page.keyboard.press("Escape")
+            self.page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            self.page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            deadline = time.monotonic() + 15
+            while not_run.count() == before and before and time.monotonic() < deadline:
+                time.sleep(0.3)
+            if not_run.count() != before or not before:
+                break
+        deadline = time.monotonic() + 180
+        while not_run.count() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        self.wait_idle(timeout=180_000)
+
     def restart_and_run_all(self) -> None:
         self.page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
         self.page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").click()
@@ -171,12 +198,13 @@ class Lab:
         self.wait_idle()
 
 
-def accessibility_violations(page, selector: str) -> list[str]:
+def accessibility_violations(page, selector: str | dict) -> list[str]:
     """axe-core's violations inside ``selector`` (labels, names, roles, contrast, heading order...)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, context=selector)
-    return [f"{v['id']}: {v['help']} ({v['nodes'][0]['html'][:120]})" for v in results.response["violations"]]
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} node(s), e.g. {v['nodes'][0]['html'][:160]})"
+            for v in results.response["violations"]]
 
 
 def wait_for_file(path: Path, predicate, timeout: float = 30) -> str:

@@ -118,7 +118,10 @@ def test_no_answer_key_in_the_built_wheel(tmp_path):
         names = archive.namelist()
         texts = {name: archive.read(name).decode("utf-8", errors="ignore") for name in names}
     needed = {"course/rubric.yaml", "course/transcripts/amira-night-shifts.yaml",
-              "course/scenarios/mateus-first-term.yaml", "autograder/scoring.py"}
+              "course/scenarios/mateus-first-term.yaml", "autograder/scoring.py",
+              "autograder/templates/feedback/index.html.j2",  # nbgrader_config.py's feedback page
+              "autograder/lab-selfpaced/labconfig/page_config.json",  # `attune lab`: nbgrader's tools off
+              "autograder/lab-selfpaced/jupyter_server_config.json"}
     assert needed <= set(names)
     modules = [n for n in names if n.endswith(".py")]
     assert all((ROOT / n).is_file() and (ROOT / n).read_text() == texts[n] for n in modules), "stale module in wheel"
