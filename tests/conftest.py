@@ -42,14 +42,9 @@ def nbgrader():
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium driven by Playwright (tests/labdriver.py says why not Playwright's), one per
-    test module; browser tests skip without it, and fail in CI."""
-    from labdriver import CHROMIUM, CHROMIUM_ARGS, require_chromium
+    """Debian's headless Chromium driven by Playwright (see tests/labdriver.py), one per test module; browser
+    tests skip without it, and fail in CI."""
+    from labdriver import chromium
 
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with chromium() as browser:
+        yield browser

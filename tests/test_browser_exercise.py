@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE
-from labdriver import (
-    Lab,
-    accessibility_violations,
-    copy_course,
-    jupyterlab,
-    shutdown_sessions,
-    wait_for_file,
-)
+from labdriver import accessibility_violations, cell_index, lab_on_a_course_copy, shutdown_sessions, wait_for_file
 
 from autograder.exercises import run_nbgrader
 from autograder.literals import answers_in_notebook
@@ -26,24 +16,8 @@ from course.rubric import load_rubric
 pytestmark = pytest.mark.browser
 
 
-@contextmanager
-def lab_on_a_course_copy(tmp_path: Path, browser) -> Iterator[tuple[Path, Lab]]:
-    """A scratch copy of the course served by a real JupyterLab, and one browser page on it; all closed after."""
-    (tmp_path / "course-root").mkdir()
-    course = copy_course(ROOT, tmp_path / "course-root")
-    scratch = tmp_path / "jupyter"
-    scratch.mkdir()
-    with jupyterlab(course, scratch) as (base, token):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            yield course, Lab(page, base, token)
-        finally:
-            page.close()
-            shutdown_sessions(base, token)
-
 def _cell_index(assignment: str, notebook: str, cell_id: str) -> int:
-    cells = json.loads((ROOT / "exercises" / assignment / notebook).read_text())["cells"]
-    return [c.get("id") for c in cells].index(cell_id)
+    return cell_index(ROOT / "exercises" / assignment / notebook, cell_id)
 
 
 # Cells of the released notebook, by position (markdown cells count).

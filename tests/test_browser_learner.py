@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from labdriver import Lab, cell_index, chromium, lab_on_a_course_copy, wait_for_file
+from labdriver import Lab, cell_index, lab_on_a_course_copy, wait_for_file
 
 from autograder.exercises import run_nbgrader
 from autograder.literals import answers_in_notebook, read_notebook, reference_in_notebook
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.browser
 EXERCISE, NOTEBOOK, VARIABLE = "ex00", "start-here.ipynb", "hoang"
 FORM, ANSWERS, CHECK = (cell_index(ROOT / "exercises" / EXERCISE / NOTEBOOK, f"{name}-{VARIABLE}")
                         for name in ("form", "answers", "check"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from labdriver import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PANEL,
     Lab,
     _free_port,
     copy_course,
-    require_chromium,
     shutdown_sessions,
 )
 
@@ -79,17 +76,6 @@ def attune_lab(course: Path, scratch: Path, *, instructor: bool) -> Iterator[tup
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

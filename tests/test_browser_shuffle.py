@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from labdriver import Lab, copy_course, jupyterlab, require_chromium, shutdown_sessions
+from labdriver import Lab, copy_course, jupyterlab, shutdown_sessions
 
 from course.learner import ENV_VAR
 from course.scenario import Scenario, load_scenario
@@ -24,18 +24,6 @@ SCENARIO = "mateus-first-term"
 #   trainee-1 sees it at 1, 1, 0, 1, with first-decision order [1, 0, 2] against trainee-6's [2, 1, 0].
 # (An id like trainee-4 would not do: its strong option is first at all four, as for about 1 learner in 27.)
 LEARNER, OTHER_LEARNER = "trainee-6", "trainee-1"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from labdriver import CHROMIUM, CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def strong_text(scenario: Scenario, node: str) -> str:
