@@ -3,6 +3,8 @@ widgets (the cells' markdown and outputs; JupyterLab's own chrome aside)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import ROOT
 from labdriver import PANEL, accessibility_violations, chromium, lab_on_a_course_copy
@@ -28,11 +30,17 @@ def lab(tmp_path_factory):
 def test_notebook_content_passes_axe(lab, notebook):
     lab.open(notebook)
     lab.run_all()
-    # The audit must see what the notebook shows when run (its forms and dialogues too), not an unrun page.
-    assert lab.page.locator(f"{PANEL} .jp-OutputArea-output").count() > 0
+    # The audit must see what the notebook shows when run (its forms and dialogues too), not an unrun page; on a
+    # busy machine a widget can still be drawing when the last cell reports idle, so wait for it to appear.
     widgets = sum(text.count(name) for name in ("AnswerForm(", "ScenarioPlayer(")
                   for text in [(ROOT / notebook).read_text()])
-    assert lab.page.locator(f"{PANEL} .attune-widget").count() >= min(widgets, 1)
+    drawn = lab.page.locator(f"{PANEL} .attune-widget")
+    deadline = time.monotonic() + 30
+    while drawn.count() < min(widgets, 1) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert lab.page.locator(f"{PANEL} .jp-OutputArea-output").count() > 0
+    assert drawn.count() >= min(widgets, 1)
+    time.sleep(1.0)  # let the last widget finish drawing: a half-built one is not what a learner meets
     violations = accessibility_violations(lab.page, CONTENT)
     lab.close_and_forget_kernels()
     assert [v for v in violations if not v.startswith(ALLOWED.get(notebook, ("-",)))] == []
