@@ -48,12 +48,13 @@ def differing(a: Any, b: Any) -> list[str]:
     return [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]
 
 
-def agreement_lines(form: Any, cell: Any, saved: Any, *, unconfirmed: bool) -> list[str]:
+def agreement_lines(form_changes: list[str] | None, cell: Any, saved: Any, *, unconfirmed: bool) -> list[str]:
     """What the learner must do so that the form, the answer cell and the saved file hold the same answers.
-    ``form`` is None where there is no form to compare; ``saved`` is a literals.Found or None (unreadable)."""
+    ``form_changes`` are the items changed in the form since it last matched the answer cell (None: no form);
+    ``saved`` is a literals.Found or None (unreadable)."""
     lines = []
-    if form is not None and form != cell:
-        lines.append("Form: CHANGED since the answer cell last ran (" + ", ".join(differing(form, cell)) + "). "
+    if form_changes:
+        lines.append("Form: CHANGED since the answer cell last ran (" + ", ".join(form_changes) + "). "
                      "These changes are not in the answer cell yet, so they would not be graded: run the answer "
                      "cell, then save (Ctrl+S). The check below is of the answer cell.")
     if saved is None and unconfirmed:
@@ -68,16 +69,16 @@ def agreement_lines(form: Any, cell: Any, saved: Any, *, unconfirmed: bool) -> l
                      "file holds different answers from the answer cell. Save (Ctrl+S) and run this check again: "
                      "what gets graded is the saved file.")
     elif saved is not None:
-        lines.append("Saved file: up to date." if form is None or form == cell else
-                     "Saved file: up to date with the answer cell (not with the form).")
-    elif form is not None and form == cell:
+        lines.append("Saved file: up to date with the answer cell (not with the form)." if form_changes else
+                     "Saved file: up to date.")
+    elif form_changes is not None and not form_changes:
         lines.append("Form and answer cell agree. (The saved file cannot be read from here: save before you "
                      "hand in.)")
     return lines
 
 
-def self_check(answers: Any, part: Any, *, exercise: str | None = None, test_cell: str | None = None,
-               variable: str = "answers", unconfirmed: bool = False, form: Any = None,
+def self_check(answers: Any, part: Any, *, test_cell: str | None = None, variable: str = "answers",
+               unconfirmed: bool = False, form_changes: list[str] | None = None,
                attempts: dict[str, list[Any]] | None = None, revealed: Collection[str] = ()) -> None:
     """Format, agreement of form / answer cell / saved file and (where the solutions are at hand) feedback that
     follows effort, for one exercise part. ``attempts`` is updated in place with this check's answers."""
@@ -90,7 +91,7 @@ def self_check(answers: Any, part: Any, *, exercise: str | None = None, test_cel
     else:
         print(f"Format: all {len(part.items)} items are answered.")
 
-    for line in agreement_lines(form, answers, saved_answers(variable), unconfirmed=unconfirmed):
+    for line in agreement_lines(form_changes, answers, saved_answers(variable), unconfirmed=unconfirmed):
         print(wrap(line))
 
     solution = locate_solutions(notebook_path()) if test_cell else None
@@ -123,7 +124,7 @@ def self_check(answers: Any, part: Any, *, exercise: str | None = None, test_cel
                            f'reveal("{variable}", "{first}") (from course.widgets import reveal).'))
 
 
-def reveal(part: Any, item_id: str, *, exercise: str | None = None, test_cell: str | None = None) -> bool:
+def reveal(part: Any, item_id: str, *, test_cell: str | None = None) -> bool:
     """Print the reference and the reason for one item, where the solutions are at hand; True if shown."""
     if item_id not in part.items:
         print(f"{item_id!r} is not an item of this part; its items are {', '.join(part.items)}.")

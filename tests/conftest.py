@@ -35,6 +35,20 @@ def reference() -> dict:
     return found.value
 
 
+def autograded_score(course: Path, assignment: str, notebook: Path, student: str, score_cell: str) -> float:
+    """Submit exactly this notebook file as ``student`` and grade it with the real `nbgrader autograde`; the
+    score its test cell ``score_cell`` got."""
+    from nbgrader.api import Gradebook
+
+    submitted = course / "submitted" / student / assignment
+    submitted.mkdir(parents=True)
+    shutil.copy2(notebook, submitted / notebook.name)
+    run_nbgrader(["generate_assignment", assignment, "--force"], cwd=course)
+    run_nbgrader(["autograde", assignment, "--create"], cwd=course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="attune") as gb:
+        return gb.find_grade(score_cell, notebook.stem, assignment, student).auto_score
+
+
 @pytest.fixture(scope="session")
 def nbgrader():
     return run_nbgrader

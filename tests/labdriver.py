@@ -41,28 +41,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def jupyterlab(root: Path, scratch: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
-    """Start `jupyter lab` serving ``root``; yield (base_url, token); stop it (process group) at the end.
-
-    ``env`` adds to or overrides the server's environment, which its kernels inherit (e.g. JUPYTER_DATA_DIR).
-    """
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ,
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-           "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-           "JUPYTER_DATA_DIR": str(scratch / "data"), **(env or {})}
-    # No "get notified about Jupyter news?" toast over the notebook (it can cover the controls we click).
+def scratch_environment(scratch: Path) -> dict[str, str]:
+    """The process environment with every Jupyter user folder in ``scratch`` (nothing of the machine's user is
+    read or written), and no "get notified about Jupyter news?" toast over the notebook (it can cover controls)."""
+    folders = {"JUPYTER_CONFIG_DIR": "config", "JUPYTERLAB_SETTINGS_DIR": "settings",
+               "JUPYTERLAB_WORKSPACES_DIR": "workspaces", "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTER_DATA_DIR": "data"}
     news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
     news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    return {**os.environ, **{name: str(scratch / folder) for name, folder in folders.items()}}
+
+
+def server_options(port: int, token: str) -> list[str]:
+    """What every test server adds: its port and token, no browser, no news or update checks."""
+    return ["--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+
+
+@contextlib.contextmanager
+def served(command: list[str], env: dict[str, str], cwd: Path, scratch: Path, port: int,
+           token: str) -> Iterator[tuple[str, str]]:
+    """Run a Jupyter server command until ``/api/status`` answers; yield (base_url, token); stop its process
+    group at the end."""
     log = open(scratch / "jupyterlab.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -86,6 +89,21 @@ def jupyterlab(root: Path, scratch: Path, env: dict[str, str] | None = None) -> 
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def jupyterlab(root: Path, scratch: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """Start `jupyter lab` serving ``root``; yield (base_url, token); stop it (process group) at the end.
+
+    ``env`` adds to or overrides the server's environment, which its kernels inherit (e.g. JUPYTER_DATA_DIR).
+    """
+    port, token = _free_port(), secrets.token_hex(16)
+    environ = {**scratch_environment(scratch),
+               "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]), **(env or {})}
+    command = [sys.executable, "-m", "jupyter", "lab", *server_options(port, token), "--allow-root",
+               f"--ServerApp.root_dir={root}"]
+    with served(command, environ, root, scratch, port, token) as server:
+        yield server
 
 
 def shutdown_sessions(base: str, token: str) -> None:

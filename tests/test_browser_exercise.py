@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE
+from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE, autograded_score
 from labdriver import accessibility_violations, cell_index, lab_on_a_course_copy, shutdown_sessions, wait_for_file
 
-from autograder.exercises import run_nbgrader
 from autograder.literals import answers_in_notebook
 from course.rubric import load_rubric
 
@@ -99,16 +97,7 @@ def test_form_answers_reach_the_file_survive_restart_and_autograde(tmp_path, bro
         page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
 
     # nbgrader autograde of exactly that file gives the expected score.
-    submitted = course / "submitted" / "browser-trainee" / ASSIGNMENT
-    submitted.mkdir(parents=True)
-    shutil.copy2(notebook, submitted / NOTEBOOK)
-    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], cwd=course)
-    run_nbgrader(["autograde", ASSIGNMENT, "--create"], cwd=course)
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="attune") as gb:
-        grade = gb.find_grade(SCORE_CELL, NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, "browser-trainee")
-        assert grade.auto_score == expected_points
+    assert autograded_score(course, ASSIGNMENT, notebook, "browser-trainee", SCORE_CELL) == expected_points
 
 
 def test_multi_select_and_number_parts_reach_the_file(tmp_path, browser):

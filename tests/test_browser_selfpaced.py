@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import signal
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +19,9 @@ from labdriver import (
     Lab,
     _free_port,
     copy_course,
+    scratch_environment,
+    served,
+    server_options,
     shutdown_sessions,
 )
 
@@ -40,42 +40,10 @@ def attune_lab(course: Path, scratch: Path, *, instructor: bool) -> Iterator[tup
     """`attune lab [--instructor]`'s own command and environment (autograder.cli.lab_server) on a course copy; only
     the port, the token, no browser, no news, and scratch user folders are added. Yields (base_url, token)."""
     port, token = _free_port(), secrets.token_hex(16)
-    scratch_dirs = {"JUPYTER_CONFIG_DIR": "config", "JUPYTERLAB_SETTINGS_DIR": "settings",
-                    "JUPYTERLAB_WORKSPACES_DIR": "workspaces", "JUPYTER_RUNTIME_DIR": "runtime",
-                    "JUPYTER_DATA_DIR": "data"}
-    environ = {**os.environ, **{name: str(scratch / folder) for name, folder in scratch_dirs.items()}}
-    news = scratch / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    news.parent.mkdir(parents=True, exist_ok=True)
-    news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    extra = ["--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
-             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    command, env = lab_server(course, extra, instructor=instructor, environ=environ)
-    log = open(scratch / "jupyterlab.log", "w")
-    server = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start:\n{(scratch / 'jupyterlab.log').read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield base, token
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+    command, env = lab_server(course, server_options(port, token), instructor=instructor,
+                              environ=scratch_environment(scratch))
+    with served(command, env, course, scratch, port, token) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from course.widgets.recorder import (
     CellRecorder,
     Recorded,
     answer_cell_text,
+    kept_value,
     kernel_value,
     predecessor,
     saved_answers,
@@ -60,24 +61,19 @@ class AnswerForm:
         kernel (Run All, or the form cell run again), else what the answer cell last gave the variable in this
         kernel, else the answer cell in the saved notebook file (a fresh kernel on a notebook answered before)."""
         previous = predecessor(("answer-form", *key), self)
-        variable = self._recorder.name
         if previous is not None:
             self._restore(previous.answers())
             self._recorder.adopt(previous._recorder.synced)
             self._touched = set(previous._touched)
             self._attempts, self._revealed = previous._attempts, previous._revealed
-        elif isinstance(value := kernel_value(variable), dict) and value:
-            self._adopt_kept(value, "from the answer cell as it last ran")
-        elif (saved := saved_answers(variable)) is not None and saved.problem is None and saved.value:
-            self._adopt_kept(saved.value, "from the answer cell of the saved notebook")
+        elif (kept := kept_value(self._recorder.name, dict)) is not None:
+            value, where = kept
+            problems = self._restore(value)
+            self._recorder.adopt()
+            self._message.value = "<p>" + html.escape(
+                f"Loaded {len(self.answers())} {self._noun()} {where}." + "".join(f" Note: {p}" for p in problems)
+            ) + "</p>"
         self._refresh()
-
-    def _adopt_kept(self, value: Any, where: str) -> None:
-        problems = self._restore(value)
-        self._recorder.adopt()
-        shown = len(self.answers())
-        self._message.value = "<p>" + html.escape(
-            f"Loaded {shown} {self._noun()} {where}." + "".join(f" Note: {p}" for p in problems)) + "</p>"
 
     def _noun(self) -> str:
         return "coded turn(s)" if self.part.kind == "coding" else "answered item(s)"
@@ -86,11 +82,7 @@ class AnswerForm:
         """What the answer cell gets when both the form and the cell changed: the cell's answers, with the
         items edited in the form replaced (or removed, where the learner cleared them in the form). So the
         form never writes fewer answers than the cell holds unless the learner took them out."""
-        state = self.answers()
-        if synced is None:
-            edited = set(self._touched)
-        else:
-            edited = {i for i in set(state) | set(synced) if state.get(i) != synced.get(i)}
+        state, edited = self.answers(), set(self.changed_items())
         kept = dict(cell) if isinstance(cell, dict) else {}
         merged = {}
         for item_id in self.part.items:
@@ -183,15 +175,15 @@ class AnswerForm:
 
         if answers is MISSING:
             answers = kernel_value(self._recorder.name)
-        self_check(answers, self.part, exercise=self.exercise, test_cell=self.test_cell,
-                   variable=self._recorder.name, unconfirmed=self._recorder.unconfirmed,
-                   form=self.answers(), attempts=self._attempts, revealed=self._revealed)
+        self_check(answers, self.part, test_cell=self.test_cell, variable=self._recorder.name,
+                   unconfirmed=self._recorder.unconfirmed, form_changes=self.changed_items(),
+                   attempts=self._attempts, revealed=self._revealed)
 
     def reveal(self, item_id: str) -> None:
         """Show the expert's answer and reasoning for one item, on purpose (self-paced, with solutions/)."""
         from course.check import reveal
 
-        if reveal(self.part, item_id, exercise=self.exercise, test_cell=self.test_cell):
+        if reveal(self.part, item_id, test_cell=self.test_cell):
             self._revealed.add(item_id)
 
     # -- display ---------------------------------------------------------------------------------

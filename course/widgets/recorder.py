@@ -228,6 +228,19 @@ def live_widget(variable: str) -> Any | None:
     return _BY_VARIABLE.get(variable)
 
 
+def kept_value(variable: str, kind: type) -> tuple[Any, str] | None:
+    """The answers kept for ``variable`` when a new widget starts with no predecessor in this kernel: what the
+    answer cell last gave it in this kernel, else its answer cell in the saved notebook file; with where it came
+    from. Only a non-empty ``kind`` (dict for forms, list for dialogue paths) counts."""
+    value = kernel_value(variable)
+    if isinstance(value, kind) and value:
+        return value, "from the answer cell as it last ran"
+    saved = saved_answers(variable)
+    if saved is not None and saved.problem is None and isinstance(saved.value, kind) and saved.value:
+        return saved.value, "from the answer cell of the saved notebook"
+    return None
+
+
 def kernel_value(variable: str) -> Any:
     """The value the answer cell last gave ``variable`` in this kernel, or MISSING."""
     shell = _shell()

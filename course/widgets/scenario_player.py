@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course.widgets.recorder import CellRecorder, answer_cell_text, kernel_value, predecessor, saved_answers
+from course.widgets.recorder import CellRecorder, answer_cell_text, kept_value, predecessor
 
 # Long options must wrap instead of overlapping the next one (ipywidgets fixes the label height).
 _CSS = """<style>
@@ -42,12 +42,9 @@ class ScenarioPlayer:
             if previous._recorder.changed:
                 self._recorder.widget_changed()
             return
-        kept = kernel_value(self._recorder.name)
-        if not (isinstance(kept, list) and kept):
-            saved = saved_answers(self._recorder.name)
-            kept = saved.value if saved is not None and saved.problem is None else None
-        if isinstance(kept, list) and kept:
-            self._replay(kept)
+        kept = kept_value(self._recorder.name, list)
+        if kept is not None:
+            self._replay(kept[0])
             self._recorder.adopt()
 
     def _merge(self, cell: Any, _synced: Any) -> tuple[Any, list[str]]:
