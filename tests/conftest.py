@@ -17,6 +17,18 @@ NOTEBOOK = "hearing-the-concern.ipynb"
 PART, VARIABLE, SCORE_CELL = "amira-night-shifts", "amira", "score_amira"  # the first part of ex01
 
 
+@pytest.fixture(autouse=True)
+def fresh_kernel_state(monkeypatch):
+    """Widgets built inside the test process share what a kernel keeps (its live widgets, what it learnt about
+    its notebook app); every test starts as a fresh kernel would, so one test's widgets never carry into
+    another's."""
+    from course.widgets import recorder
+
+    monkeypatch.setattr(recorder, "_FRONTEND", {"applies_rewrites": False})
+    monkeypatch.setattr(recorder, "_LIVE_WIDGETS", {})
+    monkeypatch.setattr(recorder, "_BY_VARIABLE", {})
+
+
 def make_course(tmp: Path) -> Path:
     """A scratch course folder: our nbgrader_config.py and solutions/, nothing else."""
     course = tmp / "course-root"

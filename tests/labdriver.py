@@ -127,14 +127,23 @@ class Lab:
         self.page.locator(f"{PANEL} .jp-Notebook").wait_for(timeout=60_000)
         # Right after the server starts, JupyterLab may not know the kernel specs yet and asks which kernel to
         # start (seen under load); the notebook names python3, which is what "Select" starts.
-        idle = self.page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']")
+        # The status bar can say Idle while that dialog is open (no kernel yet), so wait for the server to
+        # report a kernel for this notebook, answering the dialog if it comes.
         ask = self.page.locator(".jp-Dialog", has_text="Select Kernel")
         deadline = time.monotonic() + 90
-        while not idle.count() and time.monotonic() < deadline:
+        while not self.has_kernel(notebook):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no kernel started for {notebook}")
             if ask.count():
                 ask.locator(".jp-mod-accept").click()
-            time.sleep(0.2)
+            time.sleep(0.3)
         self.wait_idle()
+
+    def has_kernel(self, notebook: str) -> bool:
+        """The server has a session with a kernel for this notebook."""
+        with urllib.request.urlopen(f"{self.base}/api/sessions?token={self.token}") as r:
+            sessions = json.load(r)
+        return any(s.get("path") == notebook and s.get("kernel") for s in sessions)
 
     def cell(self, index: int):
         return self.page.locator(f"{PANEL} .jp-Notebook .jp-Cell").nth(index)
@@ -206,6 +215,10 @@ class Lab:
         deadline = time.monotonic() + 180
         while not_run.count() and time.monotonic() < deadline:
             time.sleep(0.3)
+        if not_run.count():
+            dialog = self.page.locator(".jp-Dialog")
+            shown = " ".join(dialog.first.inner_text().split()) if dialog.count() else "no dialog"
+            raise TimeoutError(f"Run All left {not_run.count()} cell(s) unrun ({shown})")
         self.wait_idle(timeout=180_000)
 
     def restart_and_run_all(self) -> None:

@@ -16,14 +16,6 @@ from course.widgets.recorder import CellRecorder, replace_assignment
 RELEASED = "answers = {\n    # (the form writes here)\n}\nform.record(answers)"
 
 
-@pytest.fixture(autouse=True)
-def fresh_kernel(monkeypatch):
-    """What a kernel has learnt about its notebook app, and its live widgets, start empty in every test."""
-    monkeypatch.setattr(rec, "_FRONTEND", {"applies_rewrites": False})
-    monkeypatch.setattr(rec, "_LIVE_WIDGETS", {})
-    monkeypatch.setattr(rec, "_BY_VARIABLE", {})
-
-
 class Frontend:
     """Runs cells the way a notebook app does: the kernel sees the cell's text before executing it."""
 
