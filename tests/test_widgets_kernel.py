@@ -169,3 +169,25 @@ def test_every_kind_of_part_records_and_restores_through_its_answer_cell(tmp_pat
     assert "'R01': {'a': None, 'b': 4, 'c': None, 'best': 'c'}" in out[2]
     assert "'2.14'" in out[3] and "{'session-4': {'r_to_q': 2.14" in out[3]
     assert "S02: not answered yet." in flat(out[4])
+
+
+def test_a_new_form_starts_from_the_saved_notebook_and_says_when_it_cannot(tmp_path):
+    """A fresh kernel on a notebook answered before: the form shows the saved answers; an unreadable saved file
+    is named, and nothing is changed."""
+    saved = tmp_path / "saved.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(_answer_cell({"T1": {"code": "OQ", "empathy": 3},
+                                                                      "T2": {"code": "SR", "empathy": 4}}))]), saved)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")
+    form = f'from course.widgets import AnswerForm\nform = AnswerForm("amira-night-shifts", variable="{VARIABLE}")\n'
+    out = run([
+        f"__session__ = {str(saved)!r}\n{form}print(form.answers(), form._message.value)",
+        f"__session__ = {str(broken)!r}\n"
+        "import course.widgets.recorder as r\nr._LIVE_WIDGETS.clear()  # as on a fresh kernel\n"
+        f"{form}print(form.answers(), form._message.value)",
+    ], tmp_path)
+    assert "'T2': {'code': 'SR', 'empathy': 4}" in out[0]
+    assert "Loaded 2 coded turn(s) from the answer cell of the saved notebook" in out[0]
+    assert out[1].startswith("{} ") and "The saved notebook could not be read" in flat(out[1])
+    assert "Nothing was changed" in flat(out[1])
+    assert saved.read_text() and broken.read_text(encoding="utf-8") == '{"cells": ['

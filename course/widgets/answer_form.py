@@ -66,7 +66,9 @@ class AnswerForm:
             self._recorder.adopt(previous._recorder.synced)
             self._touched = set(previous._touched)
             self._attempts, self._revealed = previous._attempts, previous._revealed
-        elif (kept := kept_value(self._recorder.name, dict)) is not None:
+        elif (kept := kept_value(self._recorder.name, dict)) is not None and kept[0] is None:
+            self._message.value = f"<p>{html.escape(kept[1])}</p>"
+        elif kept is not None:
             value, where = kept
             problems = self._restore(value)
             self._recorder.adopt()

@@ -231,12 +231,16 @@ def live_widget(variable: str) -> Any | None:
 def kept_value(variable: str, kind: type) -> tuple[Any, str] | None:
     """The answers kept for ``variable`` when a new widget starts with no predecessor in this kernel: what the
     answer cell last gave it in this kernel, else its answer cell in the saved notebook file; with where it came
-    from. Only a non-empty ``kind`` (dict for forms, list for dialogue paths) counts."""
+    from. Only a non-empty ``kind`` (dict for forms, list for dialogue paths) counts. Where the saved file cannot
+    be read, the value is None and the text says why and what to do (nothing is changed)."""
     value = kernel_value(variable)
     if isinstance(value, kind) and value:
         return value, "from the answer cell as it last ran"
     saved = saved_answers(variable)
-    if saved is not None and saved.problem is None and isinstance(saved.value, kind) and saved.value:
+    if saved is not None and saved.problem:
+        return None, (f"The saved notebook could not be read ({saved.problem}), so this starts empty. Nothing was "
+                      "changed: run the answer cell below to load what it holds.")
+    if saved is not None and isinstance(saved.value, kind) and saved.value:
         return saved.value, "from the answer cell of the saved notebook"
     return None
 

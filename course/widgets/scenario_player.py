@@ -43,7 +43,9 @@ class ScenarioPlayer:
                 self._recorder.widget_changed()
             return
         kept = kept_value(self._recorder.name, list)
-        if kept is not None:
+        if kept is not None and kept[0] is None:
+            self._feedback.value = f"<p>{html.escape(kept[1])}</p>"
+        elif kept is not None:
             self._replay(kept[0])
             self._recorder.adopt()
 
