@@ -74,8 +74,8 @@ def output(lab: Lab, index: int) -> str:
 
 
 def test_a_returning_learner_keeps_every_saved_answer(tmp_path, browser, hoang_reference):
-    """Finding 1 (and 5): all 8 answers saved, then a fresh kernel, the form cell alone, one change, the answer
-    cell, a save: all 8 are still there. The self-check names a form change the cell never received."""
+    """Finding 1: all 8 answers saved, then a fresh kernel, the form cell alone, one change, the answer cell, a
+    save: all 8 are still there."""
     answers = coded(hoang_reference)
     with lab_on_a_course_copy(tmp_path, browser) as (course, lab):
         notebook = course / "exercises" / EXERCISE / NOTEBOOK
@@ -100,12 +100,22 @@ def test_a_returning_learner_keeps_every_saved_answer(tmp_path, browser, hoang_r
         wait_for_file(notebook, lambda text: answers_in_notebook(json.loads(text), VARIABLE).value == expected)
         assert len(saved(notebook)) == 8
 
-        # Finding 5: a change in the form that the answer cell never received is named by the self-check.
+
+def test_the_self_check_names_a_form_change_the_answer_cell_never_received(tmp_path, browser, hoang_reference):
+    """Finding 5: after a change in the form, without running the answer cell, the self-check says the form
+    differs (and where) instead of "up to date"; changed back, the form and the status agree again."""
+    answers = coded(hoang_reference)
+    with lab_on_a_course_copy(tmp_path, browser) as (course, lab):
+        notebook = course / "exercises" / EXERCISE / NOTEBOOK
+        open_and_code(lab, answers)
+        lab.run_cell(ANSWERS)
+        lab.save()
+        wait_for_file(notebook, lambda text: answers_in_notebook(json.loads(text), VARIABLE).value == answers)
         lab.run_cell(CHECK)
         assert "Saved file: up to date." in output(lab, CHECK)
         old_level = answers["T6"]["empathy"]
         choose(lab, "T6", empathy=5 if old_level != 5 else 4)
-        lab.page.get_by_text("Changed since the answer cell last ran (T6)").wait_for()
+        lab.page.get_by_text("Changed since the answer cell last ran").wait_for()
         lab.run_cell(CHECK)
         text = output(lab, CHECK)
         assert "Form: CHANGED since the answer cell last ran (T6)" in text, text
