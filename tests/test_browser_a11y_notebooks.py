@@ -14,9 +14,6 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(p.relative_to(ROOT).as_posix() for p in
                    [*(ROOT / "course" / "lessons").glob("*.ipynb"), *(ROOT / "exercises").glob("*/*.ipynb")])
 # What a learner reads and uses: rendered markdown and every output (widgets included).
-# Known and left: pandas writes an empty <th> in the corner of every DataFrame it shows (axe's best-practice
-# rule empty-table-header); lesson 4 shows DataFrames. Every other rule still applies to it.
-ALLOWED = {"course/lessons/04-a-whole-session.ipynb": ("empty-table-header:",)}
 CONTENT = {"include": [[f"{PANEL} .jp-MarkdownOutput"], [f"{PANEL} .jp-OutputArea-output"]]}
 
 
@@ -47,4 +44,4 @@ def test_notebook_content_passes_axe(lab, notebook):
     time.sleep(1.0)  # let the last widget finish drawing: a half-built one is not what a learner meets
     violations = accessibility_violations(lab.page, CONTENT)
     lab.close_and_forget_kernels()
-    assert [v for v in violations if not v.startswith(ALLOWED.get(notebook, ("-",)))] == []
+    assert violations == []
