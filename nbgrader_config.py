@@ -1,94 +1,17 @@
-"""nbgrader's view of the Attune course folder.
+"""nbgrader's view of this course folder, made for Attune.
 
-nbgrader's own names map onto ours: its "source" notebooks (with answers and hidden tests) live in
-solutions/, and what it releases to trainees lands in exercises/.
+Attune's settings for every course (where notebooks live, the grading and feedback steps, the collector) come
+first, from the installed package (autograder/templates/nbgrader_defaults.py). Below them, this course's own: its
+folder and its course id. Set the gradebook here too if it is not the SQLite file beside this one, e.g.
+c.CourseDirectory.db_url = "postgresql://grader@db.example.org/attune"; every `attune` command reads it.
 """
 
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader import preprocessors as nbgrader_steps
-
-from autograder import preprocessors as attune_steps
+import autograder
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+load_subconfig(os.path.join(os.path.dirname(autograder.__file__), "templates", "nbgrader_defaults.py"))  # noqa: F821
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "attune"
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "exercises"
-# keys/ holds the reference answers the hidden tests are built from (see autograder/build.py): never released.
-c.CourseDirectory.ignore = [
-    ".ipynb_checkpoints",
-    "*.pyc",
-    "__pycache__",
-    "feedback",
-    "keys",
-]
-
-# Released text of answer cells. A comment is valid Python anywhere, including inside the
-# `answers = {...}` literal that a form fills in, so one stub serves every answer cell.
-c.ClearSolutions.code_stub = {"python": "# (the form writes your answers here when you run this cell)"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-
-# Autograde: nbgrader's own steps, with four of Attune's around them (autograder/preprocessors.py). The
-# trainee's code runs in the same kernel as the hidden tests and could fake any score there, so for every rubric
-# part the score recorded is the one of the answers as written, computed before anything runs; the executed
-# test's score is kept beside it and a difference flags the submission for review (`attune grade --compare`).
-# ResilientExecute is nbgrader's Execute, except that a dying kernel no longer aborts the submission; and
-# RestoreCellMetadata gives cells the gradebook's nbgrader metadata before nbgrader validates it (a notebook with
-# an old metadata schema would otherwise stop the whole run, for every trainee after it).
-c.Autograde.sanitize_preprocessors = [
-    attune_steps.RestoreCellMetadata,
-    nbgrader_steps.ClearOutput,
-    nbgrader_steps.DeduplicateIds,
-    nbgrader_steps.OverwriteKernelspec,
-    nbgrader_steps.OverwriteCells,
-    nbgrader_steps.CheckCellMetadata,
-]
-c.Autograde.autograde_preprocessors = [
-    attune_steps.ScoreAnswersAsWritten,
-    attune_steps.ResilientExecute,
-    nbgrader_steps.IgnorePattern,
-    ClearMetadataPreprocessor,
-    nbgrader_steps.LimitOutput,
-    nbgrader_steps.SaveAutoGrades,
-    attune_steps.SaveStaticGrades,
-    nbgrader_steps.AssignLatePenalties,
-    nbgrader_steps.CheckCellMetadata,
-]
-
-# Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):
-# nbgrader's default list would show them (jupyter/nbgrader#917), and a traceback in a hidden-test cell
-# would quote the key, so those tracebacks become one plain line first; what the trainee's own cells printed
-# while they ran for grading (with the grader's permissions) is left out. Widgets show as their static
-# stand-in (the transcript), since a feedback page has no kernel to draw them.
-c.GenerateFeedback.preprocessors = [
-    nbgrader_steps.GetGrades,
-    attune_steps.HideHiddenTestErrors,
-    nbgrader_steps.ClearHiddenTests,
-    attune_steps.ClearTraineeOutputs,
-    attune_steps.ShowWidgetFallbacks,
-    CSSHTMLHeaderPreprocessor,
-]
-# The page itself comes from Attune's template, autograder/templates/feedback/: what nbgrader's shows, readable by
-# everyone (a language, a main landmark, WCAG AA contrast, underlined links). It is named "feedback" like
-# nbgrader's, the name nbgrader and formgrader's "Generate feedback" button ask for, and is found first. nbgrader's
-# own template folder stays listed: formgrader takes this setting too and finds its grading page there.
-c.HTMLExporter.extra_template_basedirs = [
-    os.path.join(os.path.dirname(attune_steps.__file__), "templates"),
-    os.path.join(os.path.dirname(nbgrader_steps.__file__), os.pardir, "server_extensions", "formgrader", "templates"),
-]
-
-# LMS downloads: `nbgrader zip_collect <exercise>` reads downloaded/<exercise>/archive/*.zip. Canvas's "Download
-# Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for
-# late work; the name part becomes the nbgrader student id (README: "Collecting from an LMS").
-c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+\.ipynb)$"
-
-# Collect: a trainee can submit in another's name (`nbgrader submit ex01 --student=someone`); nbgrader only logs
-# "cheating attempt?" and collects it over the real one. Attune's collector refuses every inbound folder that is
-# not owned by the Unix user of the student it claims to be from, collects that trainee's own latest submission
-# instead, and records the attempt in refused/ (autograder/exchange.py). Where every user's server runs as one
-# uid (Kubernetes, Docker: jovyan), owners tell nobody apart: set c.ExchangeCollect.check_owner = False there, and
-# the collector is nbgrader's again.
-c.ExchangeFactory.collect = "autograder.exchange.OwnerCheckedCollect"

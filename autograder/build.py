@@ -25,6 +25,12 @@ from course.widgets.recorder import format_literal
 
 MANIFEST = "exercises.yaml"
 KEYS_DIR = "keys"
+# What an exercise carries of a course's own content, beside its notebook: nbgrader releases it with the notebook
+# and autograde copies the instructor's version next to every submission it runs (see course.library).
+CONTENT_FOLDER = "content"
+# The shipped curriculum's exercises and keys, which a course of one's own includes by id. They live in the
+# repository (never in a wheel): an editable install from a clone has them.
+SHIPPED_SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 # language_info as the kernel reports it: JupyterLab replaces a shorter one on open and marks the notebook unsaved.
 # Fixed (not read at build time) so the generated files do not depend on who builds them; the lessons carry the same.
 NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
@@ -44,29 +50,69 @@ class PartEntry(_Strict):
 
 
 class ExerciseEntry(_Strict):
-    id: str = Field(pattern=r"^ex[0-9]{2}$")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$", description="The nbgrader assignment id, e.g. 'ex01'.")
     notebook: str = Field(pattern=r"^[a-z0-9-]+\.ipynb$")
     title: str
     module: int = Field(ge=0)
     tier: Literal["beginner", "intermediate", "advanced"]
-    lesson: str = Field(pattern=r"^[0-9]{2}-[a-z0-9-]+\.ipynb$")
+    lesson: str | None = Field(None, pattern=r"^[0-9]{2}-[a-z0-9-]+\.ipynb$",
+                               description="The shipped lesson to work through first, if any.")
     intro: str
     parts: list[PartEntry] = Field(min_length=1)
     resources: bool = Field(False, description="The exercise touches on risk: show the support resources.")
 
 
 class Manifest(_Strict):
-    exercises: list[ExerciseEntry]
+    include: list[str] = Field(default_factory=list, description="Shipped exercises this course includes by id.")
+    exercises: list[ExerciseEntry] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a course and the folder its keys are in (the course's own, or the shipped curriculum's)."""
+
+    entry: ExerciseEntry
+    keys: Path
 
 
 def load_manifest(solutions: Path) -> Manifest:
     return load_model(solutions / MANIFEST, Manifest)
 
 
-def load_key(solutions: Path, exercise: str, part: str) -> dict:
-    path = solutions / exercise / KEYS_DIR / f"{part}.yaml"
+def course_exercises(solutions: Path) -> list[Exercise]:
+    """The exercises of the course whose solutions/ folder this is: those it includes from the shipped curriculum
+    (by id), then its own. An exercise id given twice is an error."""
+    manifest_path = solutions / MANIFEST
+    manifest = load_manifest(solutions)
+    found = []
+    if manifest.include:
+        if solutions.resolve() == SHIPPED_SOLUTIONS:
+            raise ContentError(f"{manifest_path}: include: is for a course of one's own; the shipped course has "
+                               "every exercise already.")
+        if not (SHIPPED_SOLUTIONS / MANIFEST).is_file():
+            raise ContentError(f"{manifest_path}: include: needs the shipped curriculum's keys, which this "
+                               f"installation of Attune does not have ({SHIPPED_SOLUTIONS} is missing). Install "
+                               "Attune from a clone of its repository (pip install -e .), or remove include:.")
+        shipped = {e.id: e for e in load_manifest(SHIPPED_SOLUTIONS).exercises}
+        for exercise_id in manifest.include:
+            if exercise_id not in shipped:
+                raise ContentError(f"{manifest_path}: include: {exercise_id!r} is not a shipped exercise; known: "
+                                   f"{', '.join(shipped)}.")
+            found.append(Exercise(shipped[exercise_id], SHIPPED_SOLUTIONS / exercise_id / KEYS_DIR))
+    found += [Exercise(e, solutions / e.id / KEYS_DIR) for e in manifest.exercises]
+    ids = [x.entry.id for x in found]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ContentError(f"{manifest_path}: the exercise id {twice[0]!r} is defined twice (include: and "
+                           "exercises: share one list of ids); rename yours.")
+    return found
+
+
+def load_key(keys: Path, part: str) -> dict:
+    path = keys / f"{part}.yaml"
     if not path.is_file():
-        raise ContentError(f"{path}: no reference answers for part {part!r} of {exercise}; write this key file.")
+        raise ContentError(f"{path}: no reference answers for part {part!r} of {keys.parent.name}; write this key "
+                           "file.")
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     if not isinstance(data, dict):
@@ -91,6 +137,10 @@ def reference_for(part_id: str, key: dict, key_path: str) -> dict[str, dict[str,
     if missing or extra:
         raise ContentError(f"{key_path}: the key must answer exactly the items of {part_id!r}; "
                            f"missing {missing or 'none'}, unknown {extra or 'none'}.")
+    if part.kind == "coding":
+        problems = [f"  - {i}: {p}" for i in part.items if (p := _coding_entry_problem(entries[i], part))]
+        if problems:
+            raise ContentError(f"{key_path}: {len(problems)} turn(s) to fix:\n" + "\n".join(problems))
     reference = {}
     for item_id in part.items:
         entry = entries[item_id]
@@ -109,6 +159,19 @@ def reference_for(part_id: str, key: dict, key_path: str) -> dict[str, dict[str,
     return reference
 
 
+def _coding_entry_problem(entry: Any, part: Any) -> str | None:
+    """What is wrong with one key entry under the rubric in force (a known code, a level on its scale, a reason)."""
+    if not isinstance(entry, dict) or any(entry.get(k) in (None, "") for k in ("code", "empathy", "why")):
+        return "write its code:, empathy: and why: (the reason trainees learn from)"
+    codes, levels = part.rules["code"].values, part.rules["empathy"].values
+    if entry["code"] not in codes:
+        return (f"code {entry['code']!r} is not in the rubric in force ({', '.join(codes)}); a course with its own "
+                "rubric cannot include exercises keyed with another")
+    if entry["empathy"] not in levels:
+        return f"empathy {entry['empathy']!r} is not on the rubric's scale ({min(levels)}-{max(levels)})"
+    return None
+
+
 def read_coded_session(path: Path) -> tuple[list[str], list[int]]:
     """The listener turns' codes and empathy levels from a coded-session CSV (turn,speaker,code,empathy,text)."""
     with path.open(encoding="utf-8", newline="") as handle:
@@ -117,11 +180,11 @@ def read_coded_session(path: Path) -> tuple[list[str], list[int]]:
 
 
 def _metrics_reference(part_id: str) -> dict[str, dict[str, Any]]:
-    from course import CONTENT_DIR
     from course.items import load_item_set
+    from course.library import data_file
 
     item_set = load_item_set(part_id)
-    sessions = {Path(name).stem: session_summary(*read_coded_session(CONTENT_DIR / "data" / name))
+    sessions = {Path(name).stem: session_summary(*read_coded_session(data_file(name)))
                 for name in item_set.data}  # type: ignore[union-attr]
     values = list(sessions.values())
     first, last = values[0], values[-1]
@@ -219,8 +282,8 @@ HOW_SCORED = {
 }
 
 
-def build_exercise(entry: ExerciseEntry, solutions: Path) -> nbformat.NotebookNode:
-    """The nbgrader source notebook of one exercise."""
+def build_exercise(entry: ExerciseEntry, keys: Path) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of one exercise, its references read from the key files in ``keys``."""
     from course.items import load_item_set
     from course.parts import load_part
 
@@ -236,11 +299,12 @@ def build_exercise(entry: ExerciseEntry, solutions: Path) -> nbformat.NotebookNo
     kinds = {part.kind for _, part in auto_parts}
     scoring = "\n".join(f"* {HOW_SCORED[k]}" for k in HOW_SCORED if k in kinds)
     points_text = f"{total:g} autograded" + (f" + {manual_points:g} graded by hand" if manual_points else "")
+    before = (f" · **Before you start:** work through\nthe lesson `course/lessons/{entry.lesson}`." if entry.lesson
+              else "")
     cells.markdown("introduction", f"""
 # {entry.title}
 
-**Module {entry.module} · {entry.tier.capitalize()}** · **Points:** {points_text} · **Before you start:** work through
-the lesson `course/lessons/{entry.lesson}`.
+**Module {entry.module} · {entry.tier.capitalize()}** · **Points:** {points_text}{before}
 
 {entry.intro}
 
@@ -258,12 +322,12 @@ notebook (Ctrl+S). What your instructor grades is the saved notebook file, nothi
 """)
     for number, p in enumerate(entry.parts, 1):
         if p.graded == "manual":
-            _manual_cells(cells, number, p, entry, solutions)
+            _manual_cells(cells, number, p, keys)
             continue
         part = load_part(p.part)
-        key_path = solutions / entry.id / KEYS_DIR / f"{p.part}.yaml"
+        key_path = keys / f"{p.part}.yaml"
         # Session metrics are computed from the coded-session data itself; every other part has a key file.
-        key = {} if part.kind == "metrics" else load_key(solutions, entry.id, p.part)
+        key = {} if part.kind == "metrics" else load_key(keys, p.part)
         reference = reference_for(p.part, key, str(key_path))
         _auto_cells(cells, number, p, part, entry, reference)
     if entry.resources:
@@ -303,13 +367,13 @@ def _auto_cells(cells: _Cells, number: int, p: PartEntry, part: Any, entry: Exer
         from course.items import load_item_set
 
         data = load_item_set(part.id).data  # type: ignore[union-attr]
-        loads = "\n".join(f"{Path(name).stem.replace('-', '_')} = pd.read_csv(CONTENT_DIR / \"data\" / \"{name}\")"
+        loads = "\n".join(f"{Path(name).stem.replace('-', '_')} = pd.read_csv(data_file(\"{name}\"))"
                           for name in data)
         cells.code(f"work-{v}", f"""
 # Your working (not graded): compute the metrics here.
 import pandas as pd
 
-from course import CONTENT_DIR
+from course.library import data_file
 
 {loads}
 """, nbgrader=False)
@@ -351,11 +415,11 @@ def _manual_points(item_set: Any) -> float:
     return float((item_set.points_per_response + 1) * len(item_set.items))  # + 1 per self-coded response
 
 
-def _manual_cells(cells: _Cells, number: int, p: PartEntry, entry: ExerciseEntry, solutions: Path) -> None:
+def _manual_cells(cells: _Cells, number: int, p: PartEntry, keys: Path) -> None:
     from course.items import load_item_set
 
     s = load_item_set(p.part)
-    key = load_key(solutions, entry.id, p.part).get("items", {})
+    key = load_key(keys, p.part).get("items", {})
     table = "\n".join(f"| {c.criterion} | {c.points} | {c.description} |" for c in s.marking)
     cells.markdown(f"part-{p.variable}", f"""
 ## Part {number} · {s.title}
@@ -400,9 +464,46 @@ check_format(globals().get("{v}"), "{s.id}")
 """, grade=True, points=0, tags=(RUN_ALL_GOES_ON,))
 
 
-def write_exercise(entry: ExerciseEntry, solutions: Path) -> Path:
-    """Write one exercise's source notebook; return its path."""
+def write_exercise(exercise: Exercise, solutions: Path) -> Path:
+    """Write one exercise's source notebook, and the course's own content it needs beside it; return its path."""
+    entry = exercise.entry
     path = solutions / entry.id / entry.notebook
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(build_exercise(entry, solutions)) + "\n", encoding="utf-8")
+    path.write_text(nbformat.writes(build_exercise(entry, exercise.keys)) + "\n", encoding="utf-8")
+    write_content(entry, solutions / entry.id / CONTENT_FOLDER)
     return path
+
+
+def released_content(entry: ExerciseEntry) -> dict[str, Path]:
+    """What a trainee's kernel needs to show and check this exercise that is not in the installed package: the
+    course's own transcripts, item files and coded-session data of its parts, and the course's own rubric and
+    vocabularies if it has them. Never a key: keys are separate files, in keys/. {path in content/: source}."""
+    from course.items import load_item_set
+    from course.library import data_file, is_shipped, locate, setting
+
+    needed: dict[str, Path] = {}
+    for p in entry.parts:
+        for kind in ("transcripts", "items"):
+            source = locate(kind, p.part)
+            if source is not None and not is_shipped(source):
+                needed[f"{kind}/{source.name}"] = source
+                if kind == "items":
+                    for name in getattr(load_item_set(p.part), "data", None) or []:
+                        if not is_shipped(data_file(name)):
+                            needed[f"data/{name}"] = data_file(name)
+    for name in ("rubric.yaml", "vocabulary/feelings-and-concerns.yaml", "vocabulary/referral.yaml"):
+        if not is_shipped(setting(name)):
+            needed[name] = setting(name)
+    return needed
+
+
+def write_content(entry: ExerciseEntry, folder: Path) -> None:
+    """Write ``folder`` (solutions/<exercise>/content/) afresh with released_content(entry); none if empty."""
+    import shutil
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    for relative, source in sorted(released_content(entry).items()):
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)

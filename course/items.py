@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,7 +16,6 @@ from course import CONTENT_DIR
 from course.loading import (
     ContentError,
     check_id_matches_file,
-    content_path,
     load_model,
     read_yaml,
     require_unique,
@@ -160,20 +159,25 @@ _BY_KIND: dict[str, type[BaseModel]] = {"rating": RatingSet, "concerns": Concern
 
 
 def item_set_exists(set_id: str) -> bool:
-    return (ITEMS_DIR / f"{set_id}.yaml").is_file()
+    from course.library import locate
+
+    return locate("items", set_id) is not None
 
 
 def load_item_set(source: str | Path) -> ItemSet:
-    """Load an item file by id (from course/items/) or by path, validated by its `kind`."""
+    """Load an item file by id (from the content folders in force, see course.library) or by path, validated by its
+    `kind`."""
     path = Path(source)
     if path.suffix not in (".yaml", ".yml"):
-        return _course_item_set(str(source))
+        from course.library import find
+
+        return _cached(find("items", str(source)))
     return _load(path)
 
 
 @cache
-def _course_item_set(set_id: str) -> ItemSet:
-    return _load(content_path(ITEMS_DIR, set_id, "item file"))
+def _cached(path: Path) -> ItemSet:
+    return _load(path)
 
 
 def _load(path: Path) -> ItemSet:
@@ -184,11 +188,18 @@ def _load(path: Path) -> ItemSet:
     return check_id_matches_file(validate(data, model, path), path)  # type: ignore[return-value]
 
 
-@cache
 def feelings_and_concerns() -> FeelingsAndConcerns:
-    return load_model(VOCABULARY_DIR / "feelings-and-concerns.yaml", FeelingsAndConcerns)
+    from course.library import setting
+
+    return _vocabulary(setting("vocabulary/feelings-and-concerns.yaml"), FeelingsAndConcerns)
+
+
+def referral_terms() -> ReferralTerms:
+    from course.library import setting
+
+    return _vocabulary(setting("vocabulary/referral.yaml"), ReferralTerms)
 
 
 @cache
-def referral_terms() -> ReferralTerms:
-    return load_model(VOCABULARY_DIR / "referral.yaml", ReferralTerms)
+def _vocabulary(path: Path, model: type[BaseModel]) -> Any:
+    return load_model(path, model)

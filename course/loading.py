@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from course.errors import AttuneError
+
 M = TypeVar("M", bound=BaseModel)
 
 
-class ContentError(ValueError):
+class ContentError(AttuneError, ValueError):
     """A content file (rubric, transcript, scenario) is broken. The message says where and how to fix it."""
 
 

@@ -65,21 +65,33 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-@cache
 def load_part(part_id: str) -> Part:
-    """The part built from the transcript or item file with this id."""
-    from course.items import item_set_exists, load_item_set
-    from course.loading import ContentError
-    from course.transcript import TRANSCRIPTS_DIR
+    """The part built from the transcript or item file with this id, in the content folders in force."""
+    from course.library import content_folders
 
-    if (TRANSCRIPTS_DIR / f"{part_id}.yaml").is_file():
+    return _load_part(part_id, content_folders())
+
+
+@cache
+def _load_part(part_id: str, folders: tuple) -> Part:
+    # Keyed by the folders in force too: a part of a course's own and a shipped one are different parts.
+    from course.items import load_item_set
+    from course.library import locate
+    from course.loading import ContentError
+
+    transcript, item_set = locate("transcripts", part_id), locate("items", part_id)
+    if transcript is not None and item_set is not None:
+        raise ContentError(f"The id {part_id!r} names both a transcript ({transcript}) and an item file "
+                           f"({item_set}); rename one.")
+    if transcript is not None:
         return _coding_part(part_id)
-    if item_set_exists(part_id):
-        item_set = load_item_set(part_id)
+    if item_set is not None:
+        loaded = load_item_set(part_id)
         builder = {"rating": _rating_part, "concerns": _concerns_part, "referral": _referral_part,
-                   "metrics": _metrics_part, "free-text": _self_coding_part}[item_set.kind]
-        return builder(item_set)
-    raise ContentError(f"No transcript or item file with id {part_id!r} in course/transcripts or course/items.")
+                   "metrics": _metrics_part, "free-text": _self_coding_part}[loaded.kind]
+        return builder(loaded)
+    where = ", ".join(f"{f}/transcripts, {f}/items" for f in folders)
+    raise ContentError(f"No transcript or item file with id {part_id!r} in {where}.")
 
 
 def _coding_part(transcript_id: str) -> Part:

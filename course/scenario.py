@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import check_id_matches_file, content_path, load_model
+from course.loading import check_id_matches_file, load_model
 from course.transcript import Tier
 
 SCENARIOS_DIR = CONTENT_DIR / "scenarios"
@@ -129,12 +129,14 @@ def load_scenario(source: str | Path) -> Scenario:
     path = Path(source)
     if path.suffix in (".yaml", ".yml"):
         return _load(path)
-    return _course_scenario(str(source))
+    from course.library import find
+
+    return _cached(find("scenarios", str(source)))
 
 
 @cache
-def _course_scenario(scenario_id: str) -> Scenario:
-    return _load(content_path(SCENARIOS_DIR, scenario_id, "scenario"))
+def _cached(path: Path) -> Scenario:
+    return _load(path)
 
 
 def _load(path: Path) -> Scenario:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import check_id_matches_file, content_path, load_model, require_unique
+from course.loading import check_id_matches_file, load_model, require_unique
 
 TRANSCRIPTS_DIR = CONTENT_DIR / "transcripts"
 Tier = Literal["beginner", "intermediate", "advanced"]
@@ -63,16 +63,18 @@ class Transcript(BaseModel):
 
 
 def load_transcript(source: str | Path) -> Transcript:
-    """Load a transcript by id (from course/transcripts/) or by path, validated."""
+    """Load a transcript by id (from the content folders in force, see course.library) or by path, validated."""
     path = Path(source)
     if path.suffix not in (".yaml", ".yml"):
-        return _course_transcript(str(source))
+        from course.library import find
+
+        return _cached(find("transcripts", str(source)))
     return _load(path)
 
 
 @cache
-def _course_transcript(transcript_id: str) -> Transcript:
-    return _load(content_path(TRANSCRIPTS_DIR, transcript_id, "transcript"))
+def _cached(path: Path) -> Transcript:
+    return _load(path)
 
 
 def _load(path: Path) -> Transcript:

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from autograder.build import build_exercise, load_manifest
+from autograder.build import KEYS_DIR, build_exercise, load_manifest
 from autograder.literals import cell_source, hidden_tests
 from autograder.scoring import check_reference
 from course.parts import load_part
@@ -36,7 +36,7 @@ def _call(tree: ast.AST, name: str) -> ast.Call:
 @pytest.mark.parametrize("entry", EXERCISES, ids=lambda e: e.id)
 def test_solutions_notebook_is_what_the_build_writes_today(entry):
     committed = nbformat.read(SOLUTIONS / entry.id / entry.notebook, as_version=4)
-    built = build_exercise(entry, SOLUTIONS)
+    built = build_exercise(entry, SOLUTIONS / entry.id / KEYS_DIR)
     assert nbformat.writes(committed) == nbformat.writes(built), (
         f"solutions/{entry.id} is out of date with its keys or content: run `attune build {entry.id}` and "
         "`attune exercises` and commit")
