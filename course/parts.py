@@ -67,31 +67,31 @@ def _esc(text: str) -> str:
 
 def load_part(part_id: str) -> Part:
     """The part built from the transcript or item file with this id, in the content folders in force."""
-    from course.library import content_folders
-
-    return _load_part(part_id, content_folders())
-
-
-@cache
-def _load_part(part_id: str, folders: tuple) -> Part:
-    # Keyed by the folders in force too: a part of a course's own and a shipped one are different parts.
-    from course.items import load_item_set
-    from course.library import locate
+    from course.library import content_folders, locate, setting
     from course.loading import ContentError
 
     transcript, item_set = locate("transcripts", part_id), locate("items", part_id)
     if transcript is not None and item_set is not None:
         raise ContentError(f"The id {part_id!r} names both a transcript ({transcript}) and an item file "
                            f"({item_set}); rename one.")
+    if transcript is None and item_set is None:
+        where = ", ".join(f"{f}/transcripts, {f}/items" for f in content_folders())
+        raise ContentError(f"No transcript or item file with id {part_id!r} in {where}.")
+    return _load_part(part_id, transcript, item_set, setting("rubric.yaml"))
+
+
+@cache
+def _load_part(part_id: str, transcript: object, item_set: object, rubric: object) -> Part:
+    # Keyed by the files it is built from (found afresh on every call), so a course's own part and a shipped one
+    # of the same name, or a course that gained its own rubric, never share a cached part.
+    from course.items import load_item_set
+
     if transcript is not None:
         return _coding_part(part_id)
-    if item_set is not None:
-        loaded = load_item_set(part_id)
-        builder = {"rating": _rating_part, "concerns": _concerns_part, "referral": _referral_part,
-                   "metrics": _metrics_part, "free-text": _self_coding_part}[loaded.kind]
-        return builder(loaded)
-    where = ", ".join(f"{f}/transcripts, {f}/items" for f in folders)
-    raise ContentError(f"No transcript or item file with id {part_id!r} in {where}.")
+    loaded = load_item_set(part_id)
+    builder = {"rating": _rating_part, "concerns": _concerns_part, "referral": _referral_part,
+               "metrics": _metrics_part, "free-text": _self_coding_part}[loaded.kind]
+    return builder(loaded)
 
 
 def _coding_part(transcript_id: str) -> Part:

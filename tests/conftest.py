@@ -29,6 +29,15 @@ def fresh_kernel_state(monkeypatch):
     monkeypatch.setattr(recorder, "_BY_VARIABLE", {})
 
 
+@pytest.fixture(autouse=True)
+def shipped_content_only(monkeypatch):
+    """Content comes from the shipped curriculum unless a test chooses otherwise: `attune` commands run in a test
+    process (main([...])) choose their course's content folders for the rest of the process."""
+    from course import library
+
+    monkeypatch.setattr(library, "_chosen", None)
+
+
 def make_course(tmp: Path) -> Path:
     """A scratch course folder: our nbgrader_config.py and solutions/, nothing else."""
     course = tmp / "course-root"
