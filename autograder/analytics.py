@@ -16,6 +16,7 @@ formula as autograder.agreement.cohen_kappa; the tests check one against the oth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from autograder.agreement import interpret
 
 CODE_LABEL = "behaviour code"
 RATING_LABELS = ("empathy level", "empathy rating")
-RATING_SCALE = (1, 2, 3, 4, 5)
+SCALE_ATTR = "rating_scale"  # table.attrs key under which the cohort table may carry the rubric's levels
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,43 @@ def _code_pairs(rows: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
     return categories, e, g
 
 
+def rating_scale(table: pd.DataFrame, scale: Sequence[int] | None = None) -> tuple[int, ...]:
+    """The empathy scale the ratings of `table` are on: `scale` if given, else the table's
+    ``attrs["rating_scale"]`` (the rubric's levels, where the cohort table carries them), else the consecutive
+    levels from the lowest to the highest seen in the reference or in a well-formed answer.
+
+    The last is a safe fallback, not a guess: on a scale 1..n, levels no rater used at either end change neither
+    kappa nor its weights. ValueError if the scale has gaps or a reference rating lies outside it (a broken key
+    must be loud).
+    """
+    chosen = scale if scale is not None else table.attrs.get(SCALE_ATTR)
+    is_rating = table["label"].isin(RATING_LABELS).to_numpy()
+    expected = table["expected_num"].to_numpy(dtype=float)[is_rating]
+    if chosen is None:
+        given = table["given_num"].to_numpy(dtype=float)[is_rating]
+        well_formed = (table["problem"] == "").to_numpy()[is_rating] if "problem" in table else np.isfinite(given)
+        seen = np.concatenate([expected, given[well_formed]])
+        seen = seen[np.isfinite(seen)]
+        return tuple(range(int(seen.min()), int(seen.max()) + 1)) if len(seen) else ()
+    levels = tuple(int(v) for v in chosen)
+    if not levels or levels != tuple(range(levels[0], levels[0] + len(levels))):
+        raise ValueError(f"a rating scale must be consecutive whole levels such as 1..7; got {levels}")
+    outside = sorted(set(expected[~np.isin(expected, levels)].tolist()))  # NaN and 2.5 are not on it either
+    if outside:
+        raise ValueError(f"reference ratings outside the scale {levels[0]}-{levels[-1]}: "
+                         f"{', '.join(f'{v:g}' for v in outside)}")
+    return levels
+
+
 def _band(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "n/a" if pd.isna(v) else interpret(float(v)))
 
 
-def trainee_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per trainee: score, agreement on codes and on ratings (with bands), leniency, items answered."""
+def trainee_summary(table: pd.DataFrame, scale: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per trainee: score, agreement on codes and on ratings (with bands), leniency, items answered.
+
+    Ratings are weighted on `scale`, the rubric's empathy levels (see :func:`rating_scale` for the default); a
+    given rating that is not a level of it counts as not answered, like any answer that cannot be scored."""
     students = table["student"].astype("category")
     names = students.cat.categories
     codes_of = students.cat.codes.to_numpy().astype(np.int64)  # int8 codes would overflow in the table index
@@ -98,11 +130,14 @@ def trainee_summary(table: pd.DataFrame) -> pd.DataFrame:
 
     is_rating = table["label"].isin(RATING_LABELS).to_numpy()
     if is_rating.any():
+        levels = rating_scale(table, scale)
         exp_num = table.loc[is_rating, "expected_num"].to_numpy()
         giv_num = table.loc[is_rating, "given_num"].to_numpy()
-        e = (exp_num - 1).astype(np.int64)
-        g = np.where(np.isnan(giv_num), -1, giv_num - 1).astype(np.int64)
-        kappa, n = _kappas(codes_of[is_rating], e, g, len(names), len(RATING_SCALE), "quadratic")
+        e = (exp_num - levels[0]).astype(np.int64)
+        # Off the scale (a 9 on 1-7, a 2.5) would index another trainee's table: count it as not answered.
+        on_scale = np.isin(giv_num, levels)
+        g = np.where(on_scale, giv_num - levels[0], -1).astype(np.int64)
+        kappa, n = _kappas(codes_of[is_rating], e, g, len(names), len(levels), "quadratic")
         out["rating_kappa"], out["ratings_answered"] = kappa, n.astype(int)
         diff = pd.Series(giv_num - exp_num)
         lean = diff.groupby(codes_of[is_rating]).mean()

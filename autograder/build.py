@@ -417,6 +417,7 @@ def _manual_points(item_set: Any) -> float:
 
 def _manual_cells(cells: _Cells, number: int, p: PartEntry, keys: Path) -> None:
     from course.items import load_item_set
+    from course.parts import load_part
 
     s = load_item_set(p.part)
     key = load_key(keys, p.part).get("items", {})
@@ -453,7 +454,9 @@ from course.widgets import AnswerForm
 {v}_form = AnswerForm("{s.id}", variable="{v}")
 {v}_form
 """)
-    example = {i.id: key.get(i.id, {}).get("self_coding", {"code": "CR", "empathy": 4}) for i in s.items}
+    rules = load_part(s.id).rules  # the rubric in force: an example self-coding must be one of its answers
+    default = {"code": rules["code"].values[0], "empathy": rules["empathy"].values[len(rules["empathy"].values) // 2]}
+    example = {i.id: key.get(i.id, {}).get("self_coding", default) for i in s.items}
     cells.code(f"answers-{v}", _answer_cell(v, example), grade=True,
                solution=True, points=len(s.items))
     cells.code(f"format-{v}", f"""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -128,9 +128,11 @@ def _table(frame: pd.DataFrame, float_format: str = "{:.2f}") -> str:
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def analyse(table: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, pd.DataFrame]:
-    """Every analysis the report and exports need, computed once."""
-    summary = certify(trainee_summary(table), thresholds)
+def analyse(table: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+            scale: Sequence[int] | None = None) -> dict[str, pd.DataFrame]:
+    """Every analysis the report and exports need, computed once. ``scale``: the rubric's empathy levels
+    (default: as autograder.analytics.rating_scale finds them in the table)."""
+    summary = certify(trainee_summary(table, scale), thresholds)
     return {"summary": summary, "confusion": code_confusion(table), "items": item_statistics(table)}
 
 
@@ -241,12 +243,14 @@ def canvas_gradebook(totals: pd.DataFrame, possible: Mapping[str, float]) -> pd.
 def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   totals: pd.DataFrame | None = None, profiles: Mapping[str, str] | None = None,
                   feedback: bool = True, notes: list[str] | None = None,
-                  review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> dict[str, Path]:
+                  review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
+                  scale: Sequence[int] | None = None) -> dict[str, Path]:
     """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`. ``review`` lists
     the cells flagged by the cross-check of executed and static scores (autograder.cohort.review_flags);
-    ``refused`` the submissions collect refused as impersonations (autograder.cohort.refused_submissions)."""
+    ``refused`` the submissions collect refused as impersonations (autograder.cohort.refused_submissions);
+    ``scale`` the rubric's empathy levels (see :func:`analyse`)."""
     out.mkdir(parents=True, exist_ok=True)
-    results = analyse(table, thresholds)
+    results = analyse(table, thresholds, scale)
     paths = {"report": out / "report.html", "trainees": out / "trainees.csv", "items": out / "items.csv",
              "confusion": out / "code-confusion.csv"}
     paths["report"].write_text(report_html(table, results, thresholds, profiles, notes, review, refused),

@@ -27,6 +27,9 @@ from typing import Any, Literal, NamedTuple
 RuleKind = Literal["exact", "ordinal", "set", "number"]
 ORDINAL_CREDIT_BY_DISTANCE = {0: 1.0, 1: 0.5}
 NOT_FIELDS = ("why", "note")  # keys of a reference item that are explanations, not answers
+# The shipped rubric's empathy scale. Only a default for direct calls (tests, the shipped course); the course's
+# parts pass the levels of the rubric in force (course.parts), which may be any scale 1..n.
+SHIPPED_LEVELS = (1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ class Score:
         return sum(r.possible for r in self.results)
 
 
-def coding_rules(code_ids: Collection[str], levels: Collection[int] = (1, 2, 3, 4, 5)) -> dict[str, Rule]:
-    """The rules of transcript coding: one behaviour code and one empathy level per therapist turn."""
+def coding_rules(code_ids: Collection[str], levels: Collection[int] = SHIPPED_LEVELS) -> dict[str, Rule]:
+    """The rules of transcript coding: one behaviour code and one empathy level per therapist turn. Pass the
+    rubric's ``empathy_levels``; the default is the shipped 1-5 scale."""
     return {"code": Rule("exact", "behaviour code", tuple(code_ids)),
             "empathy": Rule("ordinal", "empathy level", tuple(sorted(levels)))}
 
@@ -91,9 +95,12 @@ def ordinal_credit(scale: Sequence[Any], expected: Any, given: Any) -> float:
     return ORDINAL_CREDIT_BY_DISTANCE.get(distance, 0.0)
 
 
-def empathy_credit(expected: int, given: int) -> float:
-    """Partial credit for an empathy level on the 1-5 scale: 1 if exact, 0.5 if one level off, else 0."""
-    return ordinal_credit((1, 2, 3, 4, 5), expected, given)
+def empathy_credit(expected: int, given: int, levels: Sequence[int] | None = None) -> float:
+    """Partial credit for an empathy level: 1 if exact, 0.5 if one level off, else 0. ``levels`` is the rubric's
+    scale (both values must be on it); without it, any whole-number scale, since levels are consecutive."""
+    if levels is None:
+        levels = range(min(expected, given), max(expected, given) + 1)
+    return ordinal_credit(tuple(levels), expected, given)
 
 
 def set_overlap(expected: Collection[Any], given: Collection[Any]) -> float:
@@ -316,6 +323,6 @@ class CohortScorer:
 
 
 def score_coding(answers: object, reference: Mapping, points: float, code_ids: Collection[str],
-                 levels: Collection[int] = (1, 2, 3, 4, 5)) -> Score:
-    """Score coded therapist turns (code + empathy level per turn)."""
+                 levels: Collection[int] = SHIPPED_LEVELS) -> Score:
+    """Score coded therapist turns (code + empathy level per turn); pass the rubric's ``empathy_levels``."""
     return score_items(answers, reference, coding_rules(code_ids, levels), points)

@@ -7,20 +7,60 @@ generator, so a demo cohort is reproducible. The profiles are the ones a coding 
 * lenient: rates empathy higher than the reference; severe: lower;
 * reflection-confuser: swaps simple and complex reflections, otherwise competent;
 * careless: skips items, picks codes at random, rates at random.
+
+Simulated coders answer only values of the rules they are given, so they fit any rubric. Which codes are near
+neighbours comes from the rubric, when one is passed (see :func:`near_neighbours`): codes in the same group.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from autograder.scoring import Rule
 
+if TYPE_CHECKING:
+    from course.rubric import Rubric
+
 PROFILES = ("near-expert", "lenient", "severe", "reflection-confuser", "careless")
+# The shipped rubric's near neighbours, chosen by hand (some cross groups: a reassurance is mistaken for a
+# validation). Used whenever a rubric has all of these codes, so the demo's numbers stay as they were.
 NEIGHBOURS = {"SR": "CR", "CR": "SR", "OQ": "CQ", "CQ": "OQ", "AF": "VA", "VA": "RS", "RS": "VA", "AD": "AP",
               "AP": "AD", "GI": "AD", "SC": "EA", "EA": "SC", "CO": "AD", "SD": "NC", "NC": "SD"}
+SHIPPED_CONFUSED = ("SR", "CR")
 RATING_BIAS = {"lenient": 1, "severe": -1}
+
+
+def near_neighbours(rubric: Rubric) -> dict[str, str]:
+    """Each code's likeliest mix-up: the shipped table when the rubric has all its codes, else the next code of
+    the same group (round the group, so a pair swaps); a code alone in its group has none."""
+    if set(NEIGHBOURS) <= set(rubric.code_ids):
+        return dict(NEIGHBOURS)
+    found: dict[str, str] = {}
+    for group in rubric.groups:
+        ids = rubric.codes_in_group(group)
+        if len(ids) > 1:
+            found |= {code: ids[(i + 1) % len(ids)] for i, code in enumerate(ids)}
+    return found
+
+
+def confused_pair(rubric: Rubric) -> tuple[str, str] | None:
+    """The two codes a 'reflection-confuser' swaps: the first two reflections, else the first two codes of the
+    first group that has two; None when no group has two codes (the profile is then simply competent)."""
+    groups = ["reflections", *(g for g in rubric.groups if g != "reflections")]
+    for group in groups:
+        ids = rubric.codes_in_group(group)
+        if len(ids) > 1:
+            return ids[0], ids[1]
+    return None
+
+
+def _shipped_defaults(codes: Collection[Any]) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """Without a rubric: the shipped table's pairs among `codes` (the code rule's values), nothing else."""
+    neighbours = {a: b for a, b in NEIGHBOURS.items() if a in codes and b in codes}
+    pair = SHIPPED_CONFUSED if set(SHIPPED_CONFUSED) <= set(codes) else None
+    return neighbours, pair
 
 
 def cohort_profiles(n: int) -> list[str]:
@@ -45,16 +85,19 @@ def _ordinal(rule: Rule, expected: Any, profile: str, rng: random.Random) -> Any
     return scale[min(max(i + shift, 0), len(scale) - 1)]
 
 
-def _exact(rule: Rule, field: str, expected: Any, profile: str, rng: random.Random) -> Any:
+def _exact(rule: Rule, field: str, expected: Any, profile: str, rng: random.Random, neighbours: Mapping[str, str],
+           pair: tuple[str, str] | None) -> Any:
     if profile == "careless":
         return expected if rng.random() < 0.4 else rng.choice(rule.values)
-    if profile == "reflection-confuser" and expected in ("SR", "CR") and rng.random() < 0.85:
-        return NEIGHBOURS[expected]
+    if profile == "reflection-confuser" and field == "code" and pair and expected in pair and rng.random() < 0.85:
+        other = pair[1] if expected == pair[0] else pair[0]
+        if other in rule.values:  # never answer a code the rules do not allow
+            return other
     p_right = 0.92 if profile == "near-expert" else 0.85
     if rng.random() < p_right:
         return expected
-    if field == "code" and expected in NEIGHBOURS:
-        return NEIGHBOURS[expected]
+    if field == "code" and neighbours.get(expected) in rule.values:
+        return neighbours[expected]
     return rng.choice([v for v in rule.values if v != expected] or [expected])
 
 
@@ -70,10 +113,16 @@ def _set(rule: Rule, expected: list, profile: str, rng: random.Random) -> list:
 
 
 def simulate_answers(reference: Mapping[str, Mapping], rules: Mapping[str, Rule], profile: str,
-                     rng: random.Random) -> dict[str, dict[str, Any]]:
-    """What a coder with this profile answers, given the reference answers of one part."""
+                     rng: random.Random, rubric: Rubric | None = None) -> dict[str, dict[str, Any]]:
+    """What a coder with this profile answers, given the reference answers of one part. Pass the ``rubric`` the
+    part is coded with so that mix-ups follow its groups; without one, only the shipped table's pairs among the
+    codes the rules allow are mixed up (an own rubric's codes are then missed at random)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    if rubric is not None:
+        neighbours, pair = near_neighbours(rubric), confused_pair(rubric)
+    else:
+        neighbours, pair = _shipped_defaults(rules["code"].values if "code" in rules else ())
     answers: dict[str, dict[str, Any]] = {}
     for item_id, expected in reference.items():
         if profile == "careless" and rng.random() < 0.2:
@@ -86,7 +135,7 @@ def simulate_answers(reference: Mapping[str, Mapping], rules: Mapping[str, Rule]
             if rule.kind == "ordinal":
                 item[field] = _ordinal(rule, value, profile, rng)
             elif rule.kind == "exact":
-                item[field] = _exact(rule, field, value, profile, rng)
+                item[field] = _exact(rule, field, value, profile, rng, neighbours, pair)
             elif rule.kind == "set":
                 item[field] = _set(rule, list(value), profile, rng)
             else:

@@ -16,7 +16,10 @@ from course.loading import load_model, require_unique
 
 RUBRIC_PATH = CONTENT_DIR / "rubric.yaml"
 
+# The groups Attune's lessons and simulated coders know. An instructor's own rubric may use any of them, only some,
+# or put every code under "other" (no group is required); the groups only steer near-neighbour confusions.
 CodeGroup = Literal["questions", "reflections", "support", "information", "roadblocks", "collaboration", "other"]
+MIN_LEVELS, MAX_LEVELS = 3, 10  # an empathy scale 1..n: below 3 it is not ordinal, above 10 anchors blur
 
 
 class _Strict(BaseModel):
@@ -40,7 +43,7 @@ class DecisionRule(_Strict):
 
 
 class EmpathyLevel(_Strict):
-    level: int = Field(ge=1, le=5)
+    level: int = Field(ge=1, le=MAX_LEVELS)
     label: str = Field(min_length=2)
     anchor: str = Field(min_length=20)
     example: str | None = None
@@ -53,10 +56,16 @@ class EmpathyScale(_Strict):
 
     @field_validator("levels")
     @classmethod
-    def _levels_one_to_five(cls, levels: list[EmpathyLevel]) -> list[EmpathyLevel]:
+    def _levels_one_to_n(cls, levels: list[EmpathyLevel]) -> list[EmpathyLevel]:
+        # Scoring, kappa and the forms read a level's distance as its step on the scale: 1..n, no gaps.
         found = [lvl.level for lvl in levels]
-        if found != [1, 2, 3, 4, 5]:
-            raise ValueError(f"levels must be 1, 2, 3, 4, 5 in this order, each once; found {found}")
+        if not MIN_LEVELS <= len(found) <= MAX_LEVELS:
+            raise ValueError(f"a scale needs {MIN_LEVELS} to {MAX_LEVELS} levels numbered from 1; "
+                             f"found {len(found)}: {found}")
+        wanted = list(range(1, len(found) + 1))
+        if found != wanted:
+            raise ValueError(f"levels must be numbered 1 to n in this order, each once: for {len(found)} levels "
+                             f"{', '.join(map(str, wanted))}; found {found}")
         return levels
 
 
@@ -91,14 +100,26 @@ class Rubric(_Strict):
                 return c
         raise KeyError(code_id)
 
+    def codes_in_group(self, group: str) -> tuple[str, ...]:
+        """The ids of the codes in one group, in rubric order; () for a group the rubric does not use."""
+        return tuple(c.id for c in self.codes if c.group == group)
 
-def load_rubric(path: Path | str = RUBRIC_PATH) -> Rubric:
-    """Load and validate a rubric file (the course's own by default)."""
-    if Path(path) == RUBRIC_PATH:
-        return _course_rubric()
-    return load_model(Path(path), Rubric)
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The groups this rubric uses, in the order their first code appears."""
+        return tuple(dict.fromkeys(c.group for c in self.codes))
+
+
+def load_rubric(path: Path | str | None = None) -> Rubric:
+    """Load and validate a rubric file; by default the rubric in force: a course's own rubric.yaml (in a content
+    folder, see course.library), else the shipped one."""
+    if path is None:
+        from course.library import setting
+
+        path = setting("rubric.yaml")
+    return _cached(Path(path).resolve())
 
 
 @cache
-def _course_rubric() -> Rubric:
-    return load_model(RUBRIC_PATH, Rubric)
+def _cached(path: Path) -> Rubric:
+    return load_model(path, Rubric)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (YAML written by hand, as an instructor would: one line per turn, however long)
 """Content of an instructor's own course, written by hand as YAML, for the course-folder tests.
 
 Two transcripts, one item file (response ratings), one scenario, their keys, and an own rubric (six codes, a

@@ -71,7 +71,7 @@ def _del(mapping, key):
     (lambda d: d["codes"][0].update(id="oq"), ["codes[0] (id 'oq').id", "pattern"]),
     (lambda d: d["codes"][1].update(id="OQ"), ["repeated: OQ"]),
     (lambda d: d["codes"][2].update(colour="red"), ["codes[2] (id 'SR').colour", "unknown field"]),
-    (lambda d: d["empathy"]["levels"].pop(), ["empathy.levels", "1, 2, 3, 4, 5"]),
+    (lambda d: d["empathy"]["levels"][2].update(level=7), ["empathy.levels", "1, 2, 3, 4, 5", "found [1, 2, 7, 4, 5]"]),
     (lambda d: d["decision_rules"][0]["codes"].append("ZZ"), ["unknown code(s): ZZ"]),
 ])
 def test_a_broken_rubric_names_file_entry_and_field(tmp_path, edit, expected):

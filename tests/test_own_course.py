@@ -24,8 +24,8 @@ from conftest import ROOT
 from own_course import (
     EXERCISES,
     ITEMS,
-    KEY_REASONS,
     KEY_MARKERS,
+    KEY_REASONS,
     OWN_RUBRIC,
     TRANSCRIPT_AYO,
     TRANSCRIPT_JOAO,
