@@ -471,8 +471,9 @@ def write_exercise(exercise: Exercise, solutions: Path) -> Path:
     """Write one exercise's source notebook, and the course's own content it needs beside it; return its path."""
     entry = exercise.entry
     path = solutions / entry.id / entry.notebook
+    notebook = build_exercise(entry, exercise.keys)  # first: a key or content problem leaves nothing written
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(build_exercise(entry, exercise.keys)) + "\n", encoding="utf-8")
+    path.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
     write_content(entry, solutions / entry.id / CONTENT_FOLDER)
     return path
 

@@ -22,27 +22,38 @@ def _nearest(start: Path | None, folder_name: str) -> Path | None:
 
 
 def course_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` holding nbgrader_config.py and course/."""
-    found = _nearest(start, "course")
+    """The course folder around ``start`` (default: the current folder): the nearest folder at or above it holding
+    nbgrader_config.py and solutions/ (a course made by `attune init`, the shipped course, an instructor's folder on
+    a JupyterHub); else the shipped course this package was installed from."""
+    found = _nearest(start, "solutions")
     if found is not None:
         return found
     package_root = Path(__file__).resolve().parent.parent
     if (package_root / "nbgrader_config.py").is_file():
         return package_root
-    raise SystemExit("attune: no course folder found (a folder with nbgrader_config.py and course/). "
-                     "Run this inside the Attune repository.")
+    raise SystemExit("attune: no course folder found (a folder with nbgrader_config.py and solutions/). Run this "
+                     "inside one, or make one with `attune init DIR`.")
 
 
-def grading_root(start: Path | None = None) -> Path:
-    """The nearest course folder at or above ``start`` that nbgrader grades in: nbgrader_config.py and solutions/.
-    The instructor's folder on a JupyterHub (deploy/jupyterhub/add-user.sh) has no course/ folder."""
-    return _nearest(start, "solutions") or course_root(start)
+grading_root = course_root  # the folder nbgrader grades in is the course folder
+
+
+def enter_course(root: Path) -> Path:
+    """Use ``root``'s own content (its content/ folder, if any) before the shipped curriculum, in this process."""
+    from autograder.build import CONTENT_FOLDER
+    from course.library import use_content
+
+    own = root / CONTENT_FOLDER
+    use_content(*([own] if own.is_dir() else []))
+    return root
 
 
 def lab_command(root: Path, extra: list[str]) -> list[str]:
-    """`jupyter lab` serving the whole course folder (nbgrader needs it as the server root), opening lesson 1."""
+    """`jupyter lab` serving the whole course folder (nbgrader needs it as the server root), opening lesson 0 of
+    the shipped course, or the README of a course of one's own."""
+    first = FIRST_LESSON if (root / FIRST_LESSON).is_file() else Path("README.md")
     command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
-               f"--LabApp.default_url=/lab/tree/{FIRST_LESSON.as_posix()}"]
+               f"--LabApp.default_url=/lab/tree/{first.as_posix()}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and fresh cloud machines often log in as root
     return [*command, *extra]
@@ -74,49 +85,101 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(_args: argparse.Namespace) -> int:
-    from course.items import ITEMS_DIR, VOCABULARY_DIR, feelings_and_concerns, load_item_set, referral_terms
-    from course.loading import ContentError
-    from course.resources import RESOURCES_PATH, load_resources
-    from course.rubric import RUBRIC_PATH, load_rubric
-    from course.scenario import SCENARIOS_DIR, load_scenario
-    from course.transcript import TRANSCRIPTS_DIR, load_transcript
+    """Every content file in force (the course's own, then the shipped curriculum), ids defined twice, and the
+    course's exercise list with its keys (as `attune build` would read them, without writing anything)."""
+    from course.items import feelings_and_concerns, load_item_set, referral_terms
+    from course.library import KINDS, all_ids, content_folders, setting
+    from course.resources import load_resources
+    from course.rubric import load_rubric
+    from course.scenario import load_scenario
+    from course.transcript import load_transcript
 
+    loaders = {"transcripts": load_transcript, "scenarios": load_scenario, "items": load_item_set}
+    checks = [(setting("rubric.yaml"), load_rubric)]
+    for folder in content_folders():
+        checks += [(p, loaders[kind]) for kind in KINDS for p in sorted((folder / kind).glob("*.yaml"))]
+    checks += [(setting("vocabulary/feelings-and-concerns.yaml"), lambda _p: feelings_and_concerns()),
+               (setting("vocabulary/referral.yaml"), lambda _p: referral_terms()), (_resources_path(), load_resources)]
     failures = 0
-    checks = [(RUBRIC_PATH, load_rubric)]
-    checks += [(p, load_transcript) for p in sorted(TRANSCRIPTS_DIR.glob("*.yaml"))]
-    checks += [(p, load_scenario) for p in sorted(SCENARIOS_DIR.glob("*.yaml"))]
-    checks += [(p, load_item_set) for p in sorted(ITEMS_DIR.glob("*.yaml"))]
-    checks += [(VOCABULARY_DIR / "feelings-and-concerns.yaml", lambda _p: feelings_and_concerns()),
-               (VOCABULARY_DIR / "referral.yaml", lambda _p: referral_terms()),
-               (RESOURCES_PATH, load_resources)]
     for path, load in checks:
-        try:
-            load(path)
-        except ContentError as err:
-            failures += 1
-            print(err, file=sys.stderr)
-        else:
-            print(f"ok  {path.relative_to(RUBRIC_PATH.parents[1])}")
+        failures += _report_check(_shown(path), lambda load=load, path=path: load(path))
+    for kind in KINDS:
+        failures += _report_check(f"{kind}: every id once", lambda kind=kind: all_ids(kind), quiet=True)
+    failures += _report_check("scenario codes are the rubric's", _check_scenario_codes)
+    failures += _report_check("solutions/exercises.yaml and its keys", _check_exercises)
     if failures:
         print(f"{failures} content file(s) need fixing.", file=sys.stderr)
     return 1 if failures else 0
 
 
+def _resources_path() -> Path:
+    from course.resources import resources_path
+
+    return resources_path()
+
+
+def _shown(path: Path) -> str:
+    path = Path(path).resolve()
+    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
+
+
+def _report_check(what: str, check, quiet: bool = False) -> int:
+    from course.loading import ContentError
+
+    try:
+        check()
+    except ContentError as err:
+        print(err, file=sys.stderr)
+        return 1
+    if not quiet:
+        print(f"ok  {what}")
+    return 0
+
+
+def _check_scenario_codes() -> None:
+    """Every option of the course's own scenarios has a code of the rubric in force (the shipped scenarios are coded
+    with the shipped rubric, which their lessons use)."""
+    from course.library import all_ids, is_shipped
+    from course.loading import ContentError
+    from course.rubric import load_rubric
+    from course.scenario import load_scenario
+
+    codes = load_rubric().code_ids
+    problems = [f"{path}: nodes.{name}: code {option.code!r} is not in the rubric in force ({', '.join(codes)})"
+                for path in all_ids("scenarios").values() if not is_shipped(path)
+                for name, node in load_scenario(path).nodes.items()
+                for option in node.options if option.code not in codes]
+    if problems:
+        raise ContentError("\n".join(problems))
+
+
+def _check_exercises() -> None:
+    from autograder.build import MANIFEST, build_exercise, course_exercises
+
+    solutions = course_root() / "solutions"
+    if (solutions / MANIFEST).is_file():
+        for exercise in course_exercises(solutions):
+            build_exercise(exercise.entry, exercise.keys)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    from autograder.build import load_manifest, write_exercise
+    from autograder.build import course_exercises, write_exercise
     from course.loading import ContentError
 
     root = course_root()
     solutions = root / "solutions"
     try:
-        entries = load_manifest(solutions).exercises
-        chosen = [e for e in entries if not args.assignments or e.id in args.assignments]
-        unknown = sorted(set(args.assignments) - {e.id for e in entries})
+        found = course_exercises(solutions)
+        chosen = [x for x in found if not args.assignments or x.entry.id in args.assignments]
+        unknown = sorted(set(args.assignments) - {x.entry.id for x in found})
         if unknown:
             print(f"attune build: {unknown[0]} is not in solutions/exercises.yaml", file=sys.stderr)
             return 2
-        for entry in chosen:
-            path = write_exercise(entry, solutions)
+        for exercise in chosen:
+            path = write_exercise(exercise, solutions)
             print(f"built {path.relative_to(root)}")
     except ContentError as err:
         print(f"attune build: {err}", file=sys.stderr)
@@ -141,6 +204,16 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from autograder.course_folder import init_course
+
+    include = [x.strip() for x in args.include.split(",") if x.strip()]
+    root = init_course(Path(args.folder), course_id=args.course_id, include=include, own_rubric=args.own_rubric)
+    print(f"Made the course folder {root}. Next:\n  cd {args.folder}\n  attune validate && attune build && "
+          "attune exercises\nSee its README.md.")
+    return 0
+
+
 def _thresholds(args: argparse.Namespace):
     from autograder.analytics import Thresholds
 
@@ -148,23 +221,51 @@ def _thresholds(args: argparse.Namespace):
                       max_abs_leniency=args.max_leniency, min_items=args.min_items)
 
 
+def _gradebook_flags(verb: argparse.ArgumentParser) -> None:
+    """--course, --db and --course-id, the same on every verb that uses the gradebook (grade, report, certify,
+    export): the flags override the course folder's nbgrader_config.py (autograder/config.py)."""
+    from autograder.config import COURSE_ID_HELP, DB_HELP
+
+    verb.add_argument("--course", help="course folder (default: the one around the current folder)")
+    verb.add_argument("--db", metavar="URL", help=DB_HELP)
+    verb.add_argument("--course-id", metavar="ID", help=COURSE_ID_HELP)
+
+
+def _course_config(args: argparse.Namespace, root: Path):
+    """The course's configuration for a verb: its nbgrader_config.py, with --db and --course-id over it."""
+    from autograder.config import ConfigError, load_config
+
+    try:
+        return load_config(root, db_url=args.db, course_id=args.course_id)
+    except ConfigError as err:
+        raise SystemExit(f"attune {args.command}: {err}") from None
+
+
 def _cohort(args: argparse.Namespace):
     from autograder.cohort import cohort_table, gradebook_scores, refused_submissions, review_flags
+    from autograder.config import ConfigError, check_gradebook
     from autograder.exchange import RefusalLogError
 
     root = Path(args.course).resolve() if args.course else grading_root()
-    try:
+    try:  # the collector logs refusals in the course folder itself, whatever its config says
         refused = refused_submissions(root)
     except RefusalLogError as err:
         raise SystemExit(f"attune: {err}") from None
-    if not (root / "gradebook.db").is_file() and not args.db:
-        raise SystemExit(f"attune: no gradebook.db in {root}; run nbgrader autograde first, or pass --db URL.")
-    table = cohort_table(root, args.assignments or None, db_url=args.db)
+    config = _course_config(args, root)
+    try:
+        # Before nbgrader opens it: its Gradebook would create a missing database or course and read it as empty.
+        check_gradebook(config)
+    except ConfigError as err:
+        raise SystemExit(f"attune {args.command}: {err}") from None
+    table = cohort_table(config, args.assignments or None)
     if table.empty:
-        raise SystemExit(f"attune: the gradebook in {root} has no autograded submissions yet.")
-    recorded = gradebook_scores(root, db_url=args.db)
+        raise SystemExit(f"attune {args.command}: the gradebook {config.shown_url} (course {config.course_id!r}, "
+                         f"course folder {root}) has no autograded submissions"
+                         + (f" of {', '.join(args.assignments)}" if args.assignments else "")
+                         + " yet; grade them first (`attune grade EXERCISE`).")
+    recorded = gradebook_scores(config)
     totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
-    return root, table, totals, review_flags(root, db_url=args.db), refused
+    return root, table, totals, review_flags(config), refused
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -206,10 +307,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.config import ConfigError, check_gradebook
     from autograder.grading import Course, compare, grade_executed, grade_static
 
     root = Path(args.course).resolve() if args.course else grading_root()
-    course = Course.load(root, db_url=args.db)
+    try:
+        course = Course.load(root, db_url=args.db, course_id=args.course_id)
+        # nbgrader generate_assignment has made the gradebook and the course by now; a wrong URL or course id
+        # would otherwise make an empty one (or a second course) and grade into it.
+        check_gradebook(course)
+    except ConfigError as err:
+        print(f"attune grade: {err}", file=sys.stderr)
+        return 2
     if not course.students(args.assignment):
         print(f"attune grade: no submissions of {args.assignment} in {root / course.submitted}; collect them first "
               "(nbgrader collect or zip_collect).", file=sys.stderr)
@@ -267,6 +376,14 @@ def main(argv: list[str] | None = None) -> int:
                      help="keep nbgrader's instructor tools (Formgrader, Create Assignment, ...); by default the "
                           "self-paced learner's view has none of nbgrader's tools")
     lab.set_defaults(func=cmd_lab)
+    init = sub.add_parser("init", help="make a course folder of your own (content, exercises, keys, nbgrader config)")
+    init.add_argument("folder", help="the folder to create (it must not exist, or be empty)")
+    init.add_argument("--course-id", help="nbgrader's course id (default: the folder's name)")
+    init.add_argument("--include", default="ex00",
+                      help="shipped exercises to include by id, comma-separated (default: ex00; '' for none)")
+    init.add_argument("--own-rubric", action="store_true",
+                      help="start the course's own rubric (content/rubric.yaml) from a copy of the shipped one")
+    init.set_defaults(func=cmd_init)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="write solutions/exNN notebooks from exercises.yaml, content and keys")
@@ -292,8 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--workers", type=int, default=1, help="local nbgrader autograde processes (default 1)")
     grade.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) to run the shards on")
     grade.add_argument("--force", action="store_true", help="grade again submissions that are already graded")
-    grade.add_argument("--course", help="course folder (default: the one around the current folder)")
-    grade.add_argument("--db", help="gradebook URL, e.g. postgresql://... (default: nbgrader_config.py's)")
+    _gradebook_flags(grade)
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(func=cmd_grade)
     for name, func, text in (("report", cmd_report, "the cohort report, per-trainee debriefs and CSV exports"),
@@ -301,8 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                              ("export", cmd_export, "CSV exports: totals, items, trainees, a Canvas import")):
         verb = sub.add_parser(name, help=text)
         verb.add_argument("assignments", nargs="*", help="assignment ids (default: all in the gradebook)")
-        verb.add_argument("--course", help="course folder (default: the one around the current folder)")
-        verb.add_argument("--db", help="gradebook URL, e.g. postgresql://... (default: the course's SQLite file)")
+        _gradebook_flags(verb)
         verb.add_argument("--out", help="output folder (a CSV file for certify)")
         verb.add_argument("--code-kappa", type=float, default=0.60)
         verb.add_argument("--rating-kappa", type=float, default=0.60)
@@ -318,7 +433,15 @@ def main(argv: list[str] | None = None) -> int:
     args.jupyter_args = extra
     # nbgrader's gradebook runs `alembic` as a subprocess: it must be found next to this Python.
     os.environ["PATH"] = _with_bin_on_path()
-    return args.func(args)
+    from course.errors import AttuneError
+
+    try:
+        if args.command != "init":
+            enter_course(Path(args.course).resolve() if getattr(args, "course", None) else course_root())
+        return args.func(args)
+    except AttuneError as err:  # the one place where our errors become a message and an exit code
+        print(f"attune {args.command}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

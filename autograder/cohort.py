@@ -9,12 +9,13 @@ are read without executing anything, and scored with the same core as the test c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from autograder.config import CourseConfig, load_config
 from autograder.literals import cell_source, read_notebook
 from autograder.scoring import CohortScorer, Score
 from autograder.static import SourceCell, answers_as_written, nbgrader_cells, rubric_cells
@@ -94,29 +95,57 @@ def build_table(rows: Iterable[tuple]) -> pd.DataFrame:
     return frame
 
 
-def cohort_table(root: Path, assignments: list[str] | None = None, db_url: str | None = None) -> pd.DataFrame:
-    """Read the gradebook at `root` (or `db_url`) and every autograded notebook it knows of."""
+def course_config(course: CourseConfig | Path, db_url: str | None = None,
+                  course_id: str | None = None) -> CourseConfig:
+    """The course's configuration: as given, or read from the course folder ``course`` (its nbgrader_config.py);
+    ``db_url`` and ``course_id`` override either. The gradebook URL and course id always come from here."""
+    if isinstance(course, CourseConfig):
+        overrides = {k: v for k, v in (("db_url", db_url), ("course_id", course_id)) if v}
+        return replace(course, **overrides) if overrides else course
+    return load_config(Path(course), db_url=db_url, course_id=course_id)
+
+
+def course_assignments(gb: Any, course_id: str) -> list[str]:
+    """The course's assignments in the gradebook, in nbgrader's order (due date, name). nbgrader's
+    Gradebook.assignments lists every course's, so one database can hold several courses."""
+    return [a.name for a in gb.assignments if a.course_id == course_id]
+
+
+def cohort_table(course: CourseConfig | Path, assignments: list[str] | None = None, db_url: str | None = None,
+                 course_id: str | None = None) -> pd.DataFrame:
+    """Read the course's gradebook (from its configuration; ``db_url``/``course_id`` override it) and every
+    autograded notebook it knows of. ``course`` is a CourseConfig or a course folder."""
     from nbgrader.api import Gradebook
 
     from course.parts import load_part
 
-    url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    config = course_config(course, db_url, course_id)
+    root = config.root
+    from autograder.analytics import RATING_LABELS, SCALE_ATTR
+
     rows: list[tuple] = []
-    with Gradebook(url, course_id="attune") as gb:
-        names = assignments or [a.name for a in gb.assignments]
+    scale: set[int] = set()
+    with Gradebook(config.db_url, course_id=config.course_id) as gb:
+        known = course_assignments(gb, config.course_id)
+        names = [name for name in assignments if name in known] if assignments else known
         for assignment in names:
-            parts = graded_parts(root / "solutions", assignment)
+            parts = graded_parts(root / config.source, assignment)
             rules = {part.part: load_part(part.part).rules for part in parts}
             scorers = {part.grade_id: CohortScorer(part.reference, rules[part.part], part.points) for part in parts}
             kinds = {name: {f: rule.kind for f, rule in r.items()} for name, r in rules.items()}
             for submission in gb.assignment_submissions(assignment):
                 student = submission.student.id
                 for part in parts:
-                    answers, problem = _answers(root / "autograded" / student / assignment / f"{part.notebook}.ipynb",
-                                                part)
+                    answers, problem = _answers(
+                        root / config.autograded / student / assignment / f"{part.notebook}.ipynb", part)
                     score = scorers[part.grade_id].score(answers)
                     rows += score_rows(student, part, score, kinds[part.part], problem)
-    return build_table(rows)
+            scale |= {v for r in rules.values() for f, rule in r.items() if rule.label in RATING_LABELS
+                      for v in rule.values}
+    table = build_table(rows)
+    if scale:  # the rubric's levels, so weighted kappa counts every level of its scale (autograder.analytics)
+        table.attrs[SCALE_ATTR] = tuple(sorted(scale))
+    return table
 
 
 def _answers(path: Path, part: GradedPart) -> tuple[Any, str | None]:
@@ -132,42 +161,48 @@ def _answers(path: Path, part: GradedPart) -> tuple[Any, str | None]:
     return found.value, (f"{path.name}: {found.problem}" if found.problem else None)
 
 
-def gradebook_scores(root: Path, db_url: str | None = None) -> pd.DataFrame:
-    """What nbgrader recorded: one row per trainee x assignment x graded cell (auto, manual and final score)."""
+def gradebook_scores(course: CourseConfig | Path, db_url: str | None = None,
+                     course_id: str | None = None) -> pd.DataFrame:
+    """What nbgrader recorded: one row per trainee x assignment x graded cell (auto, manual and final score).
+    ``course`` is a CourseConfig or a course folder; ``db_url``/``course_id`` override its configuration."""
     from nbgrader.api import Gradebook
 
-    url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    config = course_config(course, db_url, course_id)
     records = []
-    with Gradebook(url, course_id="attune") as gb:
-        for assignment in gb.assignments:
-            for submission in gb.assignment_submissions(assignment.name):
+    with Gradebook(config.db_url, course_id=config.course_id) as gb:
+        for name in course_assignments(gb, config.course_id):
+            for submission in gb.assignment_submissions(name):
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
-                        records.append({"student": submission.student.id, "assignment": assignment.name,
+                        records.append({"student": submission.student.id, "assignment": name,
                                         "notebook": notebook.name, "cell": grade.name, "auto": grade.auto_score,
                                         "manual": grade.manual_score, "score": grade.score,
                                         "max_score": grade.max_score, "needs_manual": grade.needs_manual_grade})
     return pd.DataFrame.from_records(records)
 
 
-def review_flags(root: Path, db_url: str | None = None) -> pd.DataFrame:
-    """Cells flagged for review by `attune grade --compare` (or by autograde itself): one row per cell."""
+def review_flags(course: CourseConfig | Path, db_url: str | None = None,
+                 course_id: str | None = None) -> pd.DataFrame:
+    """Cells flagged for review by `attune grade --compare` (or by autograde itself): one row per cell.
+    ``course`` is a CourseConfig or a course folder; ``db_url``/``course_id`` override its configuration."""
     from nbgrader.api import Gradebook
 
     from autograder.grading import flagged_for_review
 
-    url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    config = course_config(course, db_url, course_id)
     rows: list[dict] = []
-    with Gradebook(url, course_id="attune") as gb:
-        for assignment in gb.assignments:
-            rows += flagged_for_review(gb, assignment.name)
+    with Gradebook(config.db_url, course_id=config.course_id) as gb:
+        for name in course_assignments(gb, config.course_id):
+            rows += flagged_for_review(gb, name)
     return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment"])
 
 
-def refused_submissions(root: Path) -> pd.DataFrame:
+def refused_submissions(course: CourseConfig | Path) -> pd.DataFrame:
     """Submissions `nbgrader collect` refused as made in another trainee's name (autograder.exchange): one row
     per refused inbound folder, columns autograder.exchange.FIELDS; empty (with the columns) if none was.
-    RefusalLogError, naming the file and line, if the log has a malformed line."""
+    RefusalLogError, naming the file and line, if the log has a malformed line. ``course`` is a CourseConfig or a
+    course folder (the collector logs under the course root, where nbgrader_config.py is)."""
     from autograder.exchange import FIELDS, read_refusals, refusals_log
 
+    root = course.root if isinstance(course, CourseConfig) else Path(course)
     return pd.DataFrame.from_records(read_refusals(refusals_log(root)), columns=list(FIELDS))

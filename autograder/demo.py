@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.exercises import nbgrader_env, run_nbgrader
+from course.errors import AttuneError
 
 DEFAULT_EXERCISES = ("ex01", "ex03")
 EXCHANGE_CONFIG = """
@@ -43,6 +44,16 @@ class DemoResult:
     seconds: float
 
 
+def default_exercises(source_root: Path) -> list[str]:
+    """ex01 and ex03 of the shipped course; every built exercise of a course of one's own."""
+    from autograder.build import MANIFEST, SHIPPED_SOLUTIONS, course_exercises
+
+    solutions = source_root / "solutions"
+    if solutions.resolve() == SHIPPED_SOLUTIONS or not (solutions / MANIFEST).is_file():
+        return list(DEFAULT_EXERCISES)
+    return [x.entry.id for x in course_exercises(solutions) if (solutions / x.entry.id / x.entry.notebook).is_file()]
+
+
 def _progress(iterable=None, **kw):  # tqdm, imported when a long step starts
     from tqdm import tqdm
 
@@ -53,8 +64,8 @@ def prepare_course(source_root: Path, dest: Path, exercises: list[str], force: b
     """A fresh course folder: the course's nbgrader config plus a local exchange, and the exercises' sources."""
     if dest.exists() and any(dest.iterdir()):
         if not force:
-            raise SystemExit(f"attune demo: {dest} already exists and is not empty. Choose another --dest, or add "
-                             "--force to replace it.")
+            raise AttuneError(f"{dest} already exists and is not empty. Choose another --dest, or add --force to "
+                              "replace it.")
         shutil.rmtree(dest)
     dest.mkdir(parents=True, exist_ok=True)
     config = (source_root / "nbgrader_config.py").read_text(encoding="utf-8") + EXCHANGE_CONFIG
@@ -62,23 +73,29 @@ def prepare_course(source_root: Path, dest: Path, exercises: list[str], force: b
     for exercise in exercises:
         src = source_root / "solutions" / exercise
         if not src.is_dir():
-            raise SystemExit(f"attune demo: no solutions/{exercise} in {source_root}.")
+            raise AttuneError(f"no solutions/{exercise} in {source_root}: run `attune build {exercise}` first.")
         shutil.copytree(src, dest / "solutions" / exercise,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    if (source_root / "content").is_dir():  # a course of one's own: its content, for the grading processes in dest
+        shutil.copytree(source_root / "content", dest / "content")
     (dest / "exchange").mkdir()
     (dest / "exchange").chmod(0o777)
     return dest
 
 
-def _exchange(kind: str, root: Path, exercise: str, student: str) -> None:
-    """Fetch or submit as one trainee, through nbgrader's own exchange classes (in this process: fast)."""
+def _exchange(kind: str, root: Path, exercise: str, student: str, course_id: str | None = None) -> None:
+    """Fetch or submit as one trainee, through nbgrader's own exchange classes (in this process: fast), in the
+    course ``course_id`` (default: the one the course folder's nbgrader_config.py names)."""
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
     from traitlets.config import Config
 
+    from autograder.config import load_config
+
+    course_id = course_id if course_id is not None else load_config(root).course_id
     config = Config()
-    config.CourseDirectory.course_id = "attune"
+    config.CourseDirectory.course_id = course_id
     config.Exchange.root = str(root / "exchange")
     config.Exchange.path_includes_course = False
     config.Exchange.cache = str(root / "home" / student / ".nbgrader-cache")
@@ -95,13 +112,14 @@ def answer_notebook(path: Path, exercise_parts: list, profile: str, rng: random.
     from autograder.literals import cell_source, grade_cell
     from autograder.simulate import simulate_answers
     from course.parts import load_part
+    from course.rubric import load_rubric
     from course.widgets.recorder import replace_assignment
 
     nb = json.loads(path.read_text(encoding="utf-8"))
     for part in exercise_parts:
         if part.notebook != path.stem:
             continue
-        answers = simulate_answers(part.reference, load_part(part.part).rules, profile, rng)
+        answers = simulate_answers(part.reference, load_part(part.part).rules, profile, rng, rubric=load_rubric())
         located = grade_cell(nb, f"answers_{part.variable}")
         if located is None:
             raise RuntimeError(f"{path}: no answer cell for {part.variable}")
@@ -132,12 +150,13 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
 
     from autograder.analytics import Thresholds
     from autograder.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
+    from autograder.config import load_config
     from autograder.grading import Course, compare
     from autograder.report import write_outputs
     from autograder.simulate import cohort_profiles
 
     started = time.perf_counter()
-    exercises = list(exercises or DEFAULT_EXERCISES)
+    exercises = list(exercises or default_exercises(source_root))
     root = prepare_course(source_root, dest.resolve(), exercises, force)
     rng = random.Random(seed)
     profile_list = cohort_profiles(trainees)
@@ -150,7 +169,9 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     print(f"Course folder: {root}\n{trainees} simulated trainees: " + ", ".join(
         f"{profile_list.count(p)} {p}" for p in dict.fromkeys(profile_list)), flush=True)
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="attune") as gb:
+    # The gradebook and course id as every `attune` command reads them: from the demo course's nbgrader_config.py.
+    config = load_config(root)
+    with Gradebook(config.db_url, course_id=config.course_id) as gb:
         for student in profiles:
             gb.update_or_create_student(student, first_name="Trainee", last_name=student.split("-")[1])
 
@@ -158,12 +179,12 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
         print(f"nbgrader generate_assignment {exercise} + release_assignment {exercise}", flush=True)
         run_nbgrader(["generate_assignment", exercise, "--force"], cwd=root)
         run_nbgrader(["release_assignment", exercise, "--force"], cwd=root)
-        parts = graded_parts(root / "solutions", exercise)
+        parts = graded_parts(root / config.source, exercise)
         for student in _progress(profiles, desc=f"trainees fetch, answer, submit {exercise}", unit="trainee"):
-            _exchange("fetch", root, exercise, student)
+            _exchange("fetch", root, exercise, student, config.course_id)
             for notebook in sorted((root / "home" / student / exercise).glob("*.ipynb")):
                 answer_notebook(notebook, parts, profiles[student], rng)
-            _exchange("submit", root, exercise, student)
+            _exchange("submit", root, exercise, student, config.course_id)
         run_nbgrader(["collect", exercise], cwd=root)
         _autograde_with_progress(root, exercise, total=len(profiles))
         checked = compare(Course.load(root), exercise)
@@ -175,11 +196,11 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     run_nbgrader(["export", "--to", str(root / "nbgrader-grades.csv")], cwd=root)
 
     print("Building the cohort table and the report", flush=True)
-    table = cohort_table(root, exercises)
-    recorded = gradebook_scores(root)
+    table = cohort_table(config, exercises)
+    recorded = gradebook_scores(config)
     totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
     paths = write_outputs(table, root / "report", Thresholds(), totals=totals, profiles=profiles,
-                          review=review_flags(root))
+                          review=review_flags(config))
     paths["nbgrader-grades"] = root / "nbgrader-grades.csv"
     seconds = time.perf_counter() - started
     return DemoResult(root, paths["report"], paths, profiles, seconds)

@@ -52,16 +52,14 @@ class Course:
     late_penalties: bool = False  # a late-submission plugin is configured (only executed grading applies it)
 
     @classmethod
-    def load(cls, root: Path, db_url: str | None = None) -> Course:
-        from nbgrader.coursedir import CourseDirectory
-        from traitlets.config.loader import PyFileConfigLoader
+    def load(cls, root: Path, db_url: str | None = None, course_id: str | None = None) -> Course:
+        """The course as autograder.config reads it (one reading for every command); the arguments override the
+        file. autograder.config.ConfigError if nbgrader_config.py is missing or broken."""
+        from autograder.config import load_config
 
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-        coursedir = CourseDirectory(config=config)
-        coursedir.root = str(root)
-        late = "plugin_class" in config.get("AssignLatePenalties", {})
-        return cls(root, db_url or coursedir.db_url, coursedir.course_id, coursedir.source_directory,
-                   coursedir.submitted_directory, coursedir.autograded_directory, tuple(coursedir.ignore), late)
+        config = load_config(root, db_url=db_url, course_id=course_id)
+        return cls(config.root, config.db_url, config.course_id, config.source, config.submitted, config.autograded,
+                   config.ignore, config.late_penalties)
 
     def submitted_dir(self, student: str, assignment: str) -> Path:
         return self.root / self.submitted / student / assignment
@@ -482,6 +480,8 @@ def shard_commands(course: Course, assignment: str, pending: list[str], everyone
             command.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
         if db_url:
             command.append(f"--db={db_url}")
+        # The course id as this run resolved it (the config's, or --course-id), so nbgrader grades the same course.
+        command.append(f"--CourseDirectory.course_id={course.course_id}")
         found.append(Shard(tuple(group), tuple(command), str(course.root),
                            str(log_dir / f"{assignment}-shard-{number + 1:03d}.log")))
     return found

@@ -111,6 +111,8 @@ def test_the_self_paced_config_switches_off_every_nbgrader_plugin_and_server_ext
 
 def test_lab_server_puts_its_config_first_for_its_own_server_only(tmp_path):
     root = tmp_path / "attune"
+    (root / "course" / "lessons").mkdir(parents=True)
+    (root / "course" / "lessons" / "00-start-here.ipynb").write_text("{}")
     own = {"PATH": "/usr/bin", "JUPYTER_CONFIG_PATH": "/srv/site-jupyter", "HOME": str(tmp_path)}
     command, env = lab_server(root, ["--no-browser"], environ=own)
     assert command == lab_command(root, ["--no-browser"])
@@ -165,4 +167,4 @@ def test_grading_commands_find_an_instructors_course_folder_without_course(tmp_p
     (folder / "solutions" / "ex01").mkdir(parents=True)
     (folder / "nbgrader_config.py").write_text("c = get_config()\n")
     assert grading_root(folder / "solutions" / "ex01") == folder
-    assert course_root(folder) != folder  # lab/build/exercises still need the repository itself
+    assert course_root(folder) == folder  # every command works on a course folder, the repository's or not
