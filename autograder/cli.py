@@ -40,7 +40,7 @@ grading_root = course_root  # the folder nbgrader grades in is the course folder
 
 def enter_course(root: Path) -> Path:
     """Use ``root``'s own content (its content/ folder, if any) before the shipped curriculum, in this process."""
-    from autograder.build import CONTENT_FOLDER
+    from autograder.authoring.build import CONTENT_FOLDER
     from course.library import use_content
 
     own = root / CONTENT_FOLDER
@@ -157,7 +157,7 @@ def _check_scenario_codes() -> None:
 
 
 def _check_exercises() -> None:
-    from autograder.build import MANIFEST, build_exercise, course_exercises
+    from autograder.authoring.build import MANIFEST, build_exercise, course_exercises
 
     solutions = course_root() / "solutions"
     if (solutions / MANIFEST).is_file():
@@ -166,7 +166,7 @@ def _check_exercises() -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from autograder.build import course_exercises, write_exercise
+    from autograder.authoring.build import course_exercises, write_exercise
     from course.loading import ContentError
 
     root = course_root()
@@ -188,7 +188,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
-    from autograder.exercises import generate_exercise
+    from autograder.authoring.exercises import generate_exercise
 
     root = course_root()
     known = sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -205,7 +205,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from autograder.course_folder import init_course
+    from autograder.authoring.course_folder import init_course
 
     include = [x.strip() for x in args.include.split(",") if x.strip()]
     root = init_course(Path(args.folder), course_id=args.course_id, include=include, own_rubric=args.own_rubric)
@@ -215,7 +215,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _thresholds(args: argparse.Namespace):
-    from autograder.analytics import Thresholds
+    from autograder.instructor.analytics import Thresholds
 
     return Thresholds(code_kappa=args.code_kappa, rating_kappa=args.rating_kappa, score=args.score,
                       max_abs_leniency=args.max_leniency, min_items=args.min_items)
@@ -223,8 +223,8 @@ def _thresholds(args: argparse.Namespace):
 
 def _gradebook_flags(verb: argparse.ArgumentParser) -> None:
     """--course, --db and --course-id, the same on every verb that uses the gradebook (grade, report, certify,
-    export): the flags override the course folder's nbgrader_config.py (autograder/config.py)."""
-    from autograder.config import COURSE_ID_HELP, DB_HELP
+    export): the flags override the course folder's nbgrader_config.py (autograder/adapters/config.py)."""
+    from autograder.adapters.config import COURSE_ID_HELP, DB_HELP
 
     verb.add_argument("--course", help="course folder (default: the one around the current folder)")
     verb.add_argument("--db", metavar="URL", help=DB_HELP)
@@ -233,7 +233,7 @@ def _gradebook_flags(verb: argparse.ArgumentParser) -> None:
 
 def _course_config(args: argparse.Namespace, root: Path):
     """The course's configuration for a verb: its nbgrader_config.py, with --db and --course-id over it."""
-    from autograder.config import ConfigError, load_config
+    from autograder.adapters.config import ConfigError, load_config
 
     try:
         return load_config(root, db_url=args.db, course_id=args.course_id)
@@ -242,9 +242,9 @@ def _course_config(args: argparse.Namespace, root: Path):
 
 
 def _cohort(args: argparse.Namespace):
-    from autograder.cohort import cohort_table, gradebook_scores, refused_submissions, review_flags
-    from autograder.config import ConfigError, check_gradebook
-    from autograder.exchange import RefusalLogError
+    from autograder.adapters.config import ConfigError, check_gradebook
+    from autograder.adapters.exchange import RefusalLogError
+    from autograder.instructor.cohort import cohort_table, gradebook_scores, refused_submissions, review_flags
 
     root = Path(args.course).resolve() if args.course else grading_root()
     try:  # the collector logs refusals in the course folder itself, whatever its config says
@@ -269,7 +269,7 @@ def _cohort(args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from autograder.report import write_outputs
+    from autograder.instructor.report import write_outputs
 
     root, table, totals, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "report"
@@ -281,7 +281,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
-    from autograder.analytics import certify, trainee_summary
+    from autograder.instructor.analytics import certify, trainee_summary
 
     _root, table, _totals, _review, _refused = _cohort(args)
     summary = certify(trainee_summary(table), _thresholds(args))
@@ -295,7 +295,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from autograder.report import write_outputs
+    from autograder.instructor.report import write_outputs
 
     root, table, totals, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "exports"
@@ -307,8 +307,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.config import ConfigError, check_gradebook
-    from autograder.grading import Course, compare, grade_executed, grade_static
+    from autograder.adapters.config import ConfigError, check_gradebook
+    from autograder.orchestration.grading import Course, compare, grade_executed, grade_static
 
     root = Path(args.course).resolve() if args.course else grading_root()
     try:

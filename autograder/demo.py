@@ -1,7 +1,7 @@
 """`attune demo`: an instructor's whole job on the embedded defaults, with a simulated cohort.
 
 In a fresh course folder with a SQLite gradebook and a local exchange, it adds N trainees with realistic coder
-profiles (autograder.simulate), then runs the real nbgrader steps: generate and release each exercise, every
+profiles (autograder.core.simulate), then runs the real nbgrader steps: generate and release each exercise, every
 trainee fetches it, answers it (the answer cells written as the forms write them) and submits it through the
 exchange, then collect, autograde, generate and release feedback, and export. Last, the cohort report.
 """
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.exercises import nbgrader_env, run_nbgrader
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader
 from course.errors import AttuneError
 
 DEFAULT_EXERCISES = ("ex01", "ex03")
@@ -30,7 +30,7 @@ c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 c.Exchange.path_includes_course = False
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 # Every simulated trainee submits as the one Unix user running the demo, so folder owners tell nobody apart here:
-# collect as nbgrader does, without Attune's refusal of folders owned by another user (autograder/exchange.py).
+# collect as nbgrader does, without Attune's refusal of folders owned by another user (autograder/adapters/exchange.py).
 c.ExchangeCollect.check_owner = False
 """
 
@@ -46,7 +46,7 @@ class DemoResult:
 
 def default_exercises(source_root: Path) -> list[str]:
     """ex01 and ex03 of the shipped course; every built exercise of a course of one's own."""
-    from autograder.build import MANIFEST, SHIPPED_SOLUTIONS, course_exercises
+    from autograder.authoring.build import MANIFEST, SHIPPED_SOLUTIONS, course_exercises
 
     solutions = source_root / "solutions"
     if solutions.resolve() == SHIPPED_SOLUTIONS or not (solutions / MANIFEST).is_file():
@@ -91,7 +91,7 @@ def _exchange(kind: str, root: Path, exercise: str, student: str, course_id: str
     from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
     from traitlets.config import Config
 
-    from autograder.config import load_config
+    from autograder.adapters.config import load_config
 
     course_id = course_id if course_id is not None else load_config(root).course_id
     config = Config()
@@ -109,8 +109,8 @@ def _exchange(kind: str, root: Path, exercise: str, student: str, course_id: str
 
 def answer_notebook(path: Path, exercise_parts: list, profile: str, rng: random.Random) -> None:
     """Write a simulated trainee's answers into the fetched notebook's answer cells, as the forms would."""
-    from autograder.literals import cell_source, grade_cell
-    from autograder.simulate import simulate_answers
+    from autograder.core.literals import cell_source, grade_cell
+    from autograder.core.simulate import simulate_answers
     from course.parts import load_part
     from course.rubric import load_rubric
     from course.widgets.recorder import replace_assignment
@@ -148,12 +148,12 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
              seed: int = 7, force: bool = False) -> DemoResult:
     from nbgrader.api import Gradebook
 
-    from autograder.analytics import Thresholds
-    from autograder.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
-    from autograder.config import load_config
-    from autograder.grading import Course, compare
-    from autograder.report import write_outputs
-    from autograder.simulate import cohort_profiles
+    from autograder.adapters.config import load_config
+    from autograder.core.simulate import cohort_profiles
+    from autograder.instructor.analytics import Thresholds
+    from autograder.instructor.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
+    from autograder.instructor.report import write_outputs
+    from autograder.orchestration.grading import Course, compare
 
     started = time.perf_counter()
     exercises = list(exercises or default_exercises(source_root))

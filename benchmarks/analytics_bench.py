@@ -22,9 +22,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder.analytics import DEFAULT_THRESHOLDS
-from autograder.cohort import COLUMNS
-from autograder.report import analyse, report_html
+from autograder.instructor.analytics import DEFAULT_THRESHOLDS
+from autograder.instructor.cohort import COLUMNS
+from autograder.instructor.report import analyse, report_html
 
 CODES = np.array(["OQ", "CQ", "SR", "CR", "AF", "VA", "RS", "GI", "AD", "AP", "CO", "SC", "EA", "SD", "NC"])
 

@@ -3,11 +3,11 @@
     python benchmarks/grading_bench.py [--submissions 1000] [--executed 40] [--exercise ex01]
 
 In a scratch course folder (this repository's nbgrader_config.py and solutions/), `nbgrader generate_assignment`
-releases the exercise; N simulated trainees (autograder.simulate's coder profiles) answer it as the forms
+releases the exercise; N simulated trainees (autograder.core.simulate's coder profiles) answer it as the forms
 would and their notebooks are written to submitted/. Then, side by side in one run:
 
 1. parse floor: read each submitted notebook, parse its JSON and pull every answer literal out with `ast`;
-2. static: `attune grade --static` (autograder.grading.grade_static): the same reading, plus scoring, the
+2. static: `attune grade --static` (autograder.orchestration.grading.grade_static): the same reading, plus scoring, the
    gradebook rows and the autograded notebooks written;
 3. executed: `nbgrader autograde` (the project's config, one call) on the first K of the same submissions.
 
@@ -33,12 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.cohort import graded_parts  # noqa: E402
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader  # noqa: E402
+from autograder.core.literals import cell_source, value_assigned  # noqa: E402
+from autograder.core.simulate import cohort_profiles  # noqa: E402
 from autograder.demo import answer_notebook  # noqa: E402
-from autograder.exercises import nbgrader_env, run_nbgrader  # noqa: E402
-from autograder.grading import Course, grade_static  # noqa: E402
-from autograder.literals import cell_source, value_assigned  # noqa: E402
-from autograder.simulate import cohort_profiles  # noqa: E402
+from autograder.instructor.cohort import graded_parts  # noqa: E402
+from autograder.orchestration.grading import Course, grade_static  # noqa: E402
 
 
 def make_cohort(course: Path, exercise: str, n: int, seed: int = 11) -> list[Path]:

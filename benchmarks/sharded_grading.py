@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from postgres import throwaway_postgres  # noqa: E402
 
-from autograder.exercises import nbgrader_env, run_nbgrader  # noqa: E402
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader  # noqa: E402
 from benchmarks.grading_bench import make_cohort  # noqa: E402
 
 Key = tuple[str, str, str]  # student, notebook, grade cell

@@ -18,9 +18,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from autograder.feedback import earned_reasons, note_attempts, render_practice_feedback, show_value, wrap
-from autograder.literals import read_notebook, reference_in_notebook
-from autograder.scoring import format_problems, score_items
+from autograder.core.feedback import earned_reasons, note_attempts, render_practice_feedback, show_value, wrap
+from autograder.core.literals import read_notebook, reference_in_notebook
+from autograder.core.scoring import format_problems, score_items
 from course.widgets.recorder import notebook_path, saved_answers
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from autograder.scoring import Rule, coding_rules
+from autograder.core.scoring import Rule, coding_rules
 
 PartKind = Literal["coding", "rating", "concerns", "referral", "metrics"]
 LETTERS = ("a", "b", "c", "d")

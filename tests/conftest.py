@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.exercises import run_nbgrader
-from autograder.literals import reference_in_notebook
+from autograder.authoring.exercises import run_nbgrader
+from autograder.core.literals import reference_in_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "ex01"

@@ -1,6 +1,7 @@
 """The pages a trainee reads pass an axe-core audit in headless Chromium (WCAG A/AA and axe's best practices):
 the feedback page of `nbgrader generate_feedback` (Attune's template, autograder/templates/feedback/), and the
-cohort report and per-trainee debrief of `attune report` (autograder/report.py). All made by the real commands."""
+cohort report and per-trainee debrief of `attune report` (autograder/instructor/report.py). All made by the real
+commands."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pytest
 from conftest import ROOT, make_course
 from labdriver import accessibility_violations
 
-from autograder.cohort import graded_parts
-from autograder.exercises import run_nbgrader
-from autograder.literals import cell_source, grade_cell
+from autograder.authoring.exercises import run_nbgrader
+from autograder.core.literals import cell_source, grade_cell
+from autograder.instructor.cohort import graded_parts
 from course.widgets.recorder import replace_assignment
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from autograder.agreement import (
+from autograder.core.agreement import (
     adjacent_agreement,
     cohen_kappa,
     fleiss_kappa,

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autograder.agreement import cohen_kappa
-from autograder.analytics import Thresholds, certify, code_confusion, item_statistics, trainee_summary
-from autograder.cohort import GradedPart, build_table, score_rows
-from autograder.report import canvas_gradebook, report_html, trainee_feedback_html
-from autograder.scoring import coding_rules, score_items
-from autograder.simulate import PROFILES, cohort_profiles, simulate_answers
+from autograder.core.agreement import cohen_kappa
+from autograder.core.scoring import coding_rules, score_items
+from autograder.core.simulate import PROFILES, cohort_profiles, simulate_answers
+from autograder.instructor.analytics import Thresholds, certify, code_confusion, item_statistics, trainee_summary
+from autograder.instructor.cohort import GradedPart, build_table, score_rows
+from autograder.instructor.report import canvas_gradebook, report_html, trainee_feedback_html
 
 CODES = ("OQ", "CQ", "SR", "CR", "AF", "VA", "RS", "AD", "AP", "GI", "CO", "SC", "EA", "SD", "NC")
 RULES = coding_rules(CODES)
@@ -123,7 +123,7 @@ def test_degenerate_kappa_is_n_a_not_a_number():
 
 
 def test_report_is_self_contained_and_feedback_shows_reasons(table):
-    from autograder.report import analyse
+    from autograder.instructor.report import analyse
 
     results = analyse(table)
     page = report_html(table, results, Thresholds())

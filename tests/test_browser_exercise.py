@@ -8,7 +8,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE, autograded_score
 from labdriver import accessibility_violations, cell_index, lab_on_a_course_copy, shutdown_sessions, wait_for_file
 
-from autograder.literals import answers_in_notebook
+from autograder.core.literals import answers_in_notebook
 from course.rubric import load_rubric
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, autograded_score
 from labdriver import Lab, cell_index, lab_on_a_course_copy, wait_for_file
 
-from autograder.literals import answers_in_notebook, read_notebook, reference_in_notebook
+from autograder.core.literals import answers_in_notebook, read_notebook, reference_in_notebook
 from course.rubric import load_rubric
 
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ from labdriver import (
     wait_for_file,
 )
 
-from autograder.literals import literal_assigned
+from autograder.core.literals import literal_assigned
 from course.scenario import load_scenario
 
 pytestmark = pytest.mark.browser

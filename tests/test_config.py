@@ -1,4 +1,4 @@
-"""autograder.config: one reading of a course folder's nbgrader_config.py for every `attune` command."""
+"""autograder.adapters.config: one reading of a course folder's nbgrader_config.py for every `attune` command."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from autograder.config import ConfigError, check_gradebook, load_config, masked_url, sqlite_file
+from autograder.adapters.config import ConfigError, check_gradebook, load_config, masked_url, sqlite_file
 
 FLAGS = ("grade", "report", "certify", "export")
 
@@ -48,7 +48,7 @@ def test_the_file_names_the_gradebook_and_course_and_flags_override_it(tmp_path,
 
 
 def test_grading_reads_the_same_configuration(tmp_path):
-    from autograder.grading import Course
+    from autograder.orchestration.grading import Course
 
     folder = course_folder(tmp_path, '\nc.CourseDirectory.course_id = "counselling-2027"\n')
     course = Course.load(folder, course_id="other")
@@ -86,8 +86,8 @@ def test_the_cli_turns_a_config_error_into_a_message_and_an_exit_code(tmp_path, 
 
 
 def test_every_gradebook_verb_has_the_same_flags_and_help(capsys):
+    from autograder.adapters.config import COURSE_ID_HELP, DB_HELP
     from autograder.cli import main
-    from autograder.config import COURSE_ID_HELP, DB_HELP
 
     for verb in FLAGS:
         with pytest.raises(SystemExit):

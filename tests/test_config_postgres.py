@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from conftest import ROOT
 from postgres import postgres_url  # noqa: F401  (a fixture: see tests/postgres.py)
 
-from autograder.exercises import nbgrader_env, run_nbgrader
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader
 
 pytestmark = pytest.mark.nbgrader
 
@@ -35,8 +35,8 @@ def attune(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def graded(postgres_url: str, tmp_path_factory) -> Path:  # noqa: F811
     """A course folder graded into PostgreSQL: its config names the gradebook and the course id, nothing else
     does (no flag anywhere, no gradebook.db)."""
-    from autograder.cohort import graded_parts
     from autograder.demo import answer_notebook
+    from autograder.instructor.cohort import graded_parts
 
     course = tmp_path_factory.mktemp("pg-course") / "counselling"
     course.mkdir()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from autograder.build import course_exercises, released_content
+from autograder.authoring.build import course_exercises, released_content
+from autograder.authoring.course_folder import TEMPLATE, init_course
 from autograder.cli import course_root, lab_command, main
-from autograder.course_folder import TEMPLATE, init_course
 from course.errors import AttuneError
 from course.library import SHIPPED, content_folders, find, using
 from course.loading import ContentError

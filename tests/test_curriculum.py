@@ -10,8 +10,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from autograder.build import KEYS_DIR, load_manifest
-from autograder.second_coding import compare, load_records, report
+from autograder.authoring.build import KEYS_DIR, load_manifest
+from autograder.instructor.second_coding import compare, load_records, report
 from course import CONTENT_DIR
 from course.items import ITEMS_DIR, TIER_ORDER, load_item_set
 from course.parts import load_part
@@ -157,8 +157,8 @@ def test_session_summary_agrees_with_pandas_on_the_coded_sessions():
     """The hand-written metrics (used to build the key) against the pandas route the lesson teaches."""
     import pandas as pd
 
-    from autograder.build import read_coded_session
-    from autograder.metrics import session_summary
+    from autograder.authoring.build import read_coded_session
+    from autograder.core.metrics import session_summary
 
     for name in load_item_set("session-metrics").data:
         path = CONTENT_DIR / "data" / name

@@ -43,8 +43,8 @@ def test_report_recovers_the_simulated_profiles(demo):
     careless = [s for s, p in profiles.items() if p == "careless"]
     assert summary.loc[experts, "code_kappa"].min() > summary.loc[careless, "code_kappa"].max()
     # The reflection-confuser shows in the confusion matrix: reflections coded as the other kind.
-    from autograder.analytics import code_confusion
-    from autograder.cohort import cohort_table
+    from autograder.instructor.analytics import code_confusion
+    from autograder.instructor.cohort import cohort_table
 
     confuser = [s for s, p in profiles.items() if p == "reflection-confuser"]
     table = cohort_table(dest, ["ex01"])
@@ -78,7 +78,7 @@ def test_feedback_shows_rationales_and_never_the_hidden_tests(demo):
 def test_a_notebook_that_cannot_be_read_is_named_in_the_cohort_table_and_nothing_else_changes(demo, tmp_path):
     import shutil
 
-    from autograder.cohort import cohort_table
+    from autograder.instructor.cohort import cohort_table
 
     dest, _ = demo
     copy = tmp_path / "course"
@@ -102,8 +102,8 @@ def test_static_and_executed_grades_are_identical_on_every_cell_of_the_demo_coho
     with the answers as written everywhere (the cross-check finds nothing)."""
     import shutil
 
-    from autograder.cohort import gradebook_scores, review_flags
-    from autograder.exercises import run_nbgrader
+    from autograder.authoring.exercises import run_nbgrader
+    from autograder.instructor.cohort import gradebook_scores, review_flags
 
     dest, output = demo
     assert "attune grade ex01 --compare: 10 notebooks, 0 cell(s)" in output

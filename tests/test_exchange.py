@@ -1,4 +1,4 @@
-"""`nbgrader collect` refuses a submission made in another trainee's name (autograder/exchange.py).
+"""`nbgrader collect` refuses a submission made in another trainee's name (autograder/adapters/exchange.py).
 
 Three layers: the pure split of inbound entries into the submission collected per trainee and the refused ones;
 the collector itself in this process on real folders (any user can run those: every folder is this user's, so a
@@ -29,9 +29,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, make_course
 from nbgrader.utils import parse_utc
 
-from autograder.cli import main
-from autograder.cohort import refused_submissions
-from autograder.exchange import (
+from autograder.adapters.exchange import (
     FIELDS,
     Inbound,
     OwnerCheckedCollect,
@@ -44,7 +42,9 @@ from autograder.exchange import (
     refusals_log,
     split_submissions,
 )
-from autograder.exercises import nbgrader_env, run_nbgrader
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader
+from autograder.cli import main
+from autograder.instructor.cohort import refused_submissions
 
 T0 = datetime(2025, 3, 1, 9, 0, 0)
 

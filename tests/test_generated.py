@@ -14,8 +14,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from autograder.exercises import generate_exercise
-from autograder.literals import answers_in_notebook, cell_source, grade_cell, hidden_tests
+from autograder.authoring.exercises import generate_exercise
+from autograder.core.literals import answers_in_notebook, cell_source, grade_cell, hidden_tests
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -118,7 +118,7 @@ def test_no_answer_key_in_the_built_wheel(tmp_path):
         names = archive.namelist()
         texts = {name: archive.read(name).decode("utf-8", errors="ignore") for name in names}
     needed = {"course/rubric.yaml", "course/transcripts/amira-night-shifts.yaml",
-              "course/scenarios/mateus-first-term.yaml", "autograder/scoring.py",
+              "course/scenarios/mateus-first-term.yaml", "autograder/core/scoring.py",
               "autograder/templates/feedback/index.html.j2",  # nbgrader_config.py's feedback page
               "autograder/lab-selfpaced/labconfig/page_config.json",  # `attune lab`: nbgrader's tools off
               "autograder/lab-selfpaced/jupyter_server_config.json"}

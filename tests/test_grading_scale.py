@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from conftest import ROOT, make_course
 from postgres import postgres_url  # noqa: F401  (a fixture: see tests/postgres.py)
 
-from autograder.exercises import nbgrader_env, run_nbgrader
-from autograder.grading import Course, is_complete
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader
+from autograder.orchestration.grading import Course, is_complete
 
 pytestmark = pytest.mark.nbgrader
 ASSIGNMENT = "ex00"

@@ -26,10 +26,10 @@ import nbformat
 import pytest
 from conftest import ROOT, make_course
 
-from autograder.cohort import graded_parts
-from autograder.exercises import nbgrader_env, run_nbgrader
-from autograder.literals import cell_source, grade_cell
-from autograder.scoring import score_items
+from autograder.authoring.exercises import nbgrader_env, run_nbgrader
+from autograder.core.literals import cell_source, grade_cell
+from autograder.core.scoring import score_items
+from autograder.instructor.cohort import graded_parts
 from course.parts import load_part
 from course.widgets.recorder import format_literal
 
@@ -188,12 +188,12 @@ CASES = [
     Case("patch-grade-function", with_sources({"amira": PATCH_GRADE + "amira = {}"}), {v: 0.0 for v in PARTS},
          attack=True),
     Case("patch-scoring-module", with_sources({"amira": (
-        "import autograder.scoring, autograder.cells\n"
-        "real = autograder.scoring.score_items\n"
+        "import autograder.core.scoring, autograder.adapters.cells\n"
+        "real = autograder.core.scoring.score_items\n"
         "def generous(answers, reference, rules, points, **kw):\n"
         "    return real({k: {f: v for f, v in r.items() if f != 'why'} for k, r in reference.items()},"
         " reference, rules, points, **kw)\n"
-        "autograder.scoring.score_items = autograder.cells.score_items = generous\n"
+        "autograder.core.scoring.score_items = autograder.adapters.cells.score_items = generous\n"
         "amira = {}")}), {v: 0.0 for v in PARTS}, attack=True),
     Case("reassigned-later", with_sources({"amira": literal("amira", partial("amira"))},
                                           insert_after("check_amira", f"amira = {format_literal(correct('amira'))}")),
@@ -212,9 +212,9 @@ CASES = [
     Case("stderr-in-answer", with_sources({"amira": literal("amira", correct("amira"))
                                            + "\nimport sys\nprint('noise', file=sys.stderr)"}), only_amira(20.0)),
     Case("stderr-during-grading", with_sources({"amira": literal("amira", correct("amira")) + (
-        "\nimport sys, autograder.cells\nreal = autograder.cells.render_feedback\n"
+        "\nimport sys, autograder.adapters.cells\nreal = autograder.adapters.cells.render_feedback\n"
         "def noisy(*a, **k):\n    print('sabotage', file=sys.stderr)\n    return real(*a, **k)\n"
-        "autograder.cells.render_feedback = noisy")}), only_amira(20.0),
+        "autograder.adapters.cells.render_feedback = noisy")}), only_amira(20.0),
          notes=["the executed test cell scores 0 (stderr): the other way round, also flagged"]),
     Case("numpy-scalar", with_sources({"amira": "import numpy as np\n" + literal("amira", correct("amira")).replace(
         '"empathy": 3}', '"empathy": np.int64(3)}', 1)}), only_amira(19.0)),

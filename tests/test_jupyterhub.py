@@ -24,9 +24,9 @@ import pytest
 from hubdriver import HubCourse, hub_course, processes
 from labdriver import CHROMIUM, CHROMIUM_ARGS, Lab, require_chromium, wait_for_file
 
-from autograder.cohort import gradebook_scores, graded_parts
-from autograder.literals import answers_in_notebook
-from autograder.scoring import score_items
+from autograder.core.literals import answers_in_notebook
+from autograder.core.scoring import score_items
+from autograder.instructor.cohort import gradebook_scores, graded_parts
 from course.parts import load_part
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.nbgrader]
@@ -82,7 +82,7 @@ def _expected(answers_by_variable: dict[str, object]) -> dict[str, float]:
 
 
 def _write_answers(nb: dict, answers_by_variable: dict[str, object]) -> dict:
-    from autograder.literals import cell_source
+    from autograder.core.literals import cell_source
     from course.widgets.recorder import replace_assignment
 
     for cell in nb["cells"]:
@@ -281,7 +281,7 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
         parts = graded_parts(ROOT / "solutions", EXERCISE)
         full = {p.variable: {k: {f: copy.deepcopy(v) for f, v in item.items() if f != "why"}
                              for k, item in p.reference.items()} for p in parts}
-        from autograder.simulate import simulate_answers
+        from autograder.core.simulate import simulate_answers
 
         rng = random.Random(11)
         careless = {p.variable: simulate_answers(p.reference, load_part(p.part).rules, "careless", rng)

@@ -4,7 +4,7 @@ import ast
 
 import pytest
 
-from autograder.literals import answers_in_notebook, literal_assigned, reference_in_notebook
+from autograder.core.literals import answers_in_notebook, literal_assigned, reference_in_notebook
 from course.widgets.recorder import format_literal, replace_assignment
 
 SAMPLE = {"T1": {"code": "OQ", "empathy": 3}, "T2": {"code": None, "empathy": 4},

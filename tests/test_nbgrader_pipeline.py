@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, ROOT, SCORE_CELL, VARIABLE, make_course
 
-from autograder.build import load_manifest
-from autograder.cohort import graded_parts
-from autograder.exercises import run_nbgrader
-from autograder.literals import cell_source, grade_cell
+from autograder.authoring.build import load_manifest
+from autograder.authoring.exercises import run_nbgrader
+from autograder.core.literals import cell_source, grade_cell
+from autograder.instructor.cohort import graded_parts
 from course.parts import load_part
 from course.widgets.recorder import replace_assignment
 

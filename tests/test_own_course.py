@@ -63,7 +63,7 @@ def attune(*args: str, cwd: Path, ok: bool = True) -> subprocess.CompletedProces
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    from autograder.exercises import run_nbgrader
+    from autograder.authoring.exercises import run_nbgrader
 
     return run_nbgrader(list(args), cwd=cwd)
 
@@ -99,8 +99,8 @@ def make_course(tmp: Path, *, own_rubric: bool, include: str) -> Path:
 
 def trainees_submit(course: Path, exercise: str, seed: int) -> None:
     """Every trainee fetches the released exercise, answers it as their profile would, and submits it."""
-    from autograder.cohort import graded_parts
     from autograder.demo import _exchange, answer_notebook
+    from autograder.instructor.cohort import graded_parts
     from course.library import using
 
     rng = random.Random(seed)
@@ -185,7 +185,7 @@ def test_a_course_of_ones_own_end_to_end(tmp_path: Path, own_rubric: bool) -> No
     assert codes & (own_codes if own_rubric else shipped_codes)
     assert not codes & (shipped_codes if own_rubric else own_codes)
     assert trainees["code_kappa"].notna().all() and trainees["rating_kappa"].notna().all()
-    from autograder.cohort import cohort_table
+    from autograder.instructor.cohort import cohort_table
     from course.library import using
 
     with using(course / "content"):

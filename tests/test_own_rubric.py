@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.agreement import cohen_kappa
-from autograder.analytics import SCALE_ATTR, certify, rating_scale, trainee_summary
-from autograder.cohort import GradedPart, build_table, score_rows
-from autograder.metrics import SHIPPED_CODES, session_summary
-from autograder.scoring import coding_rules, empathy_credit, score_items
-from autograder.second_coding import compare
-from autograder.simulate import NEIGHBOURS, PROFILES, confused_pair, near_neighbours, simulate_answers
+from autograder.core.agreement import cohen_kappa
+from autograder.core.metrics import SHIPPED_CODES, session_summary
+from autograder.core.scoring import coding_rules, empathy_credit, score_items
+from autograder.core.simulate import NEIGHBOURS, PROFILES, confused_pair, near_neighbours, simulate_answers
+from autograder.instructor.analytics import SCALE_ATTR, certify, rating_scale, trainee_summary
+from autograder.instructor.cohort import GradedPart, build_table, score_rows
+from autograder.instructor.second_coding import compare
 from course import CONTENT_DIR
 from course.loading import ContentError
 from course.rubric import Rubric, load_rubric

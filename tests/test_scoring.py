@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from autograder.feedback import render_feedback
-from autograder.scoring import (
+from autograder.core.feedback import render_feedback
+from autograder.core.scoring import (
     Rule,
     clamp_points,
     coding_rules,

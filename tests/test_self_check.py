@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autograder.feedback import earned_reasons, note_attempts, render_practice_feedback
-from autograder.literals import Found
-from autograder.scoring import coding_rules, score_items
+from autograder.core.feedback import earned_reasons, note_attempts, render_practice_feedback
+from autograder.core.literals import Found
+from autograder.core.scoring import coding_rules, score_items
 from course.check import agreement_lines
 
 RULES = coding_rules(("OQ", "CQ", "SR", "CR"), (1, 2, 3, 4, 5))

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from autograder.build import KEYS_DIR, build_exercise, load_manifest
-from autograder.literals import cell_source, hidden_tests
-from autograder.scoring import check_reference
+from autograder.authoring.build import KEYS_DIR, build_exercise, load_manifest
+from autograder.core.literals import cell_source, hidden_tests
+from autograder.core.scoring import check_reference
 from course.parts import load_part
 
 SOLUTIONS = ROOT / "solutions"

@@ -11,14 +11,14 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from autograder.build import load_manifest
-from autograder.cohort import source_cells as cohort_source_cells
-from autograder.feedback import WIDTH, wrap
-from autograder.grading import read_submitted, read_timestamp
-from autograder.literals import Computed, cell_source, value_assigned
-from autograder.notebook_grading import checksum
-from autograder.scoring import CohortScorer, score_items
-from autograder.static import SourceCell, nbgrader_cells, rubric_cells
+from autograder.authoring.build import load_manifest
+from autograder.core.feedback import WIDTH, wrap
+from autograder.core.literals import Computed, cell_source, value_assigned
+from autograder.core.scoring import CohortScorer, score_items
+from autograder.instructor.cohort import source_cells as cohort_source_cells
+from autograder.orchestration.grading import read_submitted, read_timestamp
+from autograder.static.answers import SourceCell, nbgrader_cells, rubric_cells
+from autograder.static.notebooks import checksum
 from course.parts import load_part
 
 EXERCISES = load_manifest(ROOT / "solutions").exercises
@@ -116,7 +116,7 @@ def _random_item(rng: random.Random, fields: list[str], rules) -> object:
 def test_the_cohort_scorer_gives_exactly_score_items_results():
     rng = random.Random(5)
     for entry in EXERCISES:
-        from autograder.cohort import graded_parts
+        from autograder.instructor.cohort import graded_parts
 
         for part in graded_parts(ROOT / "solutions", entry.id):
             rules = load_part(part.part).rules
@@ -178,7 +178,7 @@ def test_timestamps_read_as_nbgrader_reads_them(tmp_path, stamp):
 
 
 def test_static_grading_refuses_a_course_with_late_penalties(tmp_path):
-    from autograder.grading import Course, grade_static
+    from autograder.orchestration.grading import Course, grade_static
 
     (tmp_path / "nbgrader_config.py").write_text(
         (ROOT / "nbgrader_config.py").read_text()
@@ -199,7 +199,7 @@ def test_grading_steps_load_the_course_package_where_a_course_folder_shadows_it(
     (tmp_path / "course" / "lessons").mkdir(parents=True)
     script = ("import os, sys; sys.path.insert(0, os.getcwd())\n"
               "import course; shadowed = getattr(course, '__file__', None) is None\n"
-              "from autograder.notebook_grading import installed_course_package\n"
+              "from autograder.static.notebooks import installed_course_package\n"
               "package = installed_course_package()\n"
               "print(shadowed, package.parts.load_part('amira-night-shifts').n_fields)\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)

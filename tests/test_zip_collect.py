@@ -9,9 +9,9 @@ import zipfile
 import pytest
 from conftest import ROOT
 
-from autograder.cohort import gradebook_scores, graded_parts
+from autograder.authoring.exercises import run_nbgrader
 from autograder.demo import _exchange, answer_notebook, prepare_course
-from autograder.exercises import run_nbgrader
+from autograder.instructor.cohort import gradebook_scores, graded_parts
 
 pytestmark = pytest.mark.nbgrader
 EXERCISE = "ex00"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 
-from autograder.feedback import render_feedback, wrap
-from autograder.scoring import format_problems, score_items
+from autograder.core.feedback import render_feedback, wrap
+from autograder.core.scoring import format_problems, score_items
 
 
 class FormatProblems(AssertionError):

@@ -118,7 +118,7 @@ def sqlite_file(url: str) -> Path | None:
 
 
 class GradebookPlace(Protocol):
-    """What check_gradebook needs: a CourseConfig, or autograder.grading.Course."""
+    """What check_gradebook needs: a CourseConfig, or autograder.orchestration.grading.Course."""
 
     @property
     def root(self) -> Path: ...

@@ -84,7 +84,7 @@ def _exercise(db_url: str, assignment: str, notebook: str):
     if key not in _EXERCISES:
         from nbgrader.api import Gradebook
 
-        from autograder.grading import exercise_notebooks
+        from autograder.orchestration.grading import exercise_notebooks
 
         with Gradebook(db_url) as gb:
             for exercise in exercise_notebooks(gb, assignment):
@@ -94,12 +94,12 @@ def _exercise(db_url: str, assignment: str, notebook: str):
 
 class RestoreCellMetadata(Preprocessor):
     """Sanitising, first: every cell claiming a grade id gets the gradebook's nbgrader metadata for it; claims
-    the gradebook does not know are removed (autograder.notebook_grading.restore_metadata says why)."""
+    the gradebook does not know are removed (autograder.static.notebooks.restore_metadata says why)."""
 
     enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        from autograder.notebook_grading import restore_metadata
+        from autograder.static.notebooks import restore_metadata
 
         info = resources["nbgrader"]
         restore_metadata(nb.cells, _exercise(info["db_url"], info["assignment"], info["notebook"]))
@@ -110,7 +110,7 @@ class RestoreCellMetadata(Preprocessor):
 
 
 class ScoreAnswersAsWritten(Preprocessor):
-    """Before the notebook runs: score every rubric part from its answer cell's text (see autograder/static.py).
+    """Before the notebook runs: score every rubric part from its answer cell's text (see autograder/static/answers.py).
 
     Goes first in ``Autograde.autograde_preprocessors``. The scores wait in the resources for SaveStaticGrades,
     so nothing the notebook does when it runs can change them.
@@ -119,7 +119,7 @@ class ScoreAnswersAsWritten(Preprocessor):
     enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        from autograder.notebook_grading import grade_notebook
+        from autograder.static.notebooks import grade_notebook
 
         info = resources["nbgrader"]
         exercise = _exercise(info["db_url"], info["assignment"], info["notebook"])
@@ -161,9 +161,9 @@ class SaveStaticGrades(Preprocessor):
         from nbgrader.api import Gradebook
         from nbgrader.utils import determine_grade
 
-        from autograder.grading import RECORDED_LOG, Difference, flag
-        from autograder.notebook_grading import record
-        from autograder.static import differs, nbgrader_cells
+        from autograder.orchestration.grading import RECORDED_LOG, Difference, flag
+        from autograder.static.answers import differs, nbgrader_cells
+        from autograder.static.notebooks import record
 
         info = resources["nbgrader"]
         grades = resources["attune_static"]

@@ -19,7 +19,7 @@ import nbformat
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from autograder.metrics import session_summary
+from autograder.core.metrics import session_summary
 from course.loading import ContentError, load_model
 from course.widgets.recorder import format_literal
 
@@ -30,7 +30,7 @@ KEYS_DIR = "keys"
 CONTENT_FOLDER = "content"
 # The shipped curriculum's exercises and keys, which a course of one's own includes by id. They live in the
 # repository (never in a wheel): an editable install from a clone has them.
-SHIPPED_SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+SHIPPED_SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 # language_info as the kernel reports it: JupyterLab replaces a shorter one on open and marks the notebook unsaved.
 # Fixed (not read at build time) so the generated files do not depend on who builds them; the lessons carry the same.
 NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from course.errors import AttuneError
 
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "course"
+TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "course"
 EXAMPLE = "example-first-call"
 EXAMPLE_EXERCISE = "first-call"
 COURSE_ID_LINE = 'c.CourseDirectory.course_id = "attune"'

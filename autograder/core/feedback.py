@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from autograder.scoring import FieldResult, Score
+from autograder.core.scoring import FieldResult, Score
 
 WIDTH = 100
 

@@ -18,7 +18,7 @@ import random
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from autograder.scoring import Rule
+from autograder.core.scoring import Rule
 
 if TYPE_CHECKING:
     from course.rubric import Rubric

@@ -1,6 +1,6 @@
 """Cohort analytics over the tidy cohort table. Pure functions of DataFrames: no I/O.
 
-The table has one row per trainee x assignment x item x field (see autograder.cohort). From it:
+The table has one row per trainee x assignment x item x field (see autograder.instructor.cohort). From it:
 
 * each trainee's agreement with the reference: Cohen's kappa on behaviour codes, quadratic-weighted kappa on
   ordinal ratings (empathy levels and response ratings), each with its Cicchetti (1994) band;
@@ -11,7 +11,7 @@ The table has one row per trainee x assignment x item x field (see autograder.co
 * certification against thresholds the instructor sets.
 
 Kappas are computed for all trainees at once from per-trainee contingency tables (numpy), using the same
-formula as autograder.agreement.cohen_kappa; the tests check one against the other.
+formula as autograder.core.agreement.cohen_kappa; the tests check one against the other.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from autograder.agreement import interpret
+from autograder.core.agreement import interpret
 
 CODE_LABEL = "behaviour code"
 RATING_LABELS = ("empathy level", "empathy rating")

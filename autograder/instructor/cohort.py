@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from autograder.config import CourseConfig, load_config
-from autograder.literals import cell_source, read_notebook
-from autograder.scoring import CohortScorer, Score
-from autograder.static import SourceCell, answers_as_written, nbgrader_cells, rubric_cells
+from autograder.adapters.config import CourseConfig, load_config
+from autograder.core.literals import cell_source, read_notebook
+from autograder.core.scoring import CohortScorer, Score
+from autograder.static.answers import SourceCell, answers_as_written, nbgrader_cells, rubric_cells
 
 COLUMNS = ["student", "assignment", "part", "item", "field", "label", "kind", "expected", "given", "expected_num",
            "given_num", "credit", "possible", "why", "problem"]
@@ -121,7 +121,7 @@ def cohort_table(course: CourseConfig | Path, assignments: list[str] | None = No
 
     config = course_config(course, db_url, course_id)
     root = config.root
-    from autograder.analytics import RATING_LABELS, SCALE_ATTR
+    from autograder.instructor.analytics import RATING_LABELS, SCALE_ATTR
 
     rows: list[tuple] = []
     scale: set[int] = set()
@@ -143,7 +143,7 @@ def cohort_table(course: CourseConfig | Path, assignments: list[str] | None = No
             scale |= {v for r in rules.values() for f, rule in r.items() if rule.label in RATING_LABELS
                       for v in rule.values}
     table = build_table(rows)
-    if scale:  # the rubric's levels, so weighted kappa counts every level of its scale (autograder.analytics)
+    if scale:  # the rubric's levels, so weighted kappa counts every level of its scale (instructor.analytics)
         table.attrs[SCALE_ATTR] = tuple(sorted(scale))
     return table
 
@@ -187,7 +187,7 @@ def review_flags(course: CourseConfig | Path, db_url: str | None = None,
     ``course`` is a CourseConfig or a course folder; ``db_url``/``course_id`` override its configuration."""
     from nbgrader.api import Gradebook
 
-    from autograder.grading import flagged_for_review
+    from autograder.orchestration.grading import flagged_for_review
 
     config = course_config(course, db_url, course_id)
     rows: list[dict] = []
@@ -198,11 +198,11 @@ def review_flags(course: CourseConfig | Path, db_url: str | None = None,
 
 
 def refused_submissions(course: CourseConfig | Path) -> pd.DataFrame:
-    """Submissions `nbgrader collect` refused as made in another trainee's name (autograder.exchange): one row
-    per refused inbound folder, columns autograder.exchange.FIELDS; empty (with the columns) if none was.
+    """Submissions `nbgrader collect` refused as made in another trainee's name (autograder.adapters.exchange): one row
+    per refused inbound folder, columns autograder.adapters.exchange.FIELDS; empty (with the columns) if none was.
     RefusalLogError, naming the file and line, if the log has a malformed line. ``course`` is a CourseConfig or a
     course folder (the collector logs under the course root, where nbgrader_config.py is)."""
-    from autograder.exchange import FIELDS, read_refusals, refusals_log
+    from autograder.adapters.exchange import FIELDS, read_refusals, refusals_log
 
     root = course.root if isinstance(course, CourseConfig) else Path(course)
     return pd.DataFrame.from_records(read_refusals(refusals_log(root)), columns=list(FIELDS))

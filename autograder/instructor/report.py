@@ -1,7 +1,7 @@
 """The cohort report (one self-contained HTML file, plots inline as SVG: works offline, no CDN), per-trainee
 feedback pages with the reference and its reasons, and CSV exports (totals, items, a Canvas gradebook import).
 
-Thin adapters: every number comes from autograder.analytics; this module only lays it out and writes files.
+Thin adapters: every number comes from autograder.instructor.analytics; this module only lays it out and writes files.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autograder.analytics import (
+from autograder.instructor.analytics import (
     DEFAULT_THRESHOLDS,
     Thresholds,
     certify,
@@ -131,7 +131,7 @@ def _table(frame: pd.DataFrame, float_format: str = "{:.2f}") -> str:
 def analyse(table: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS,
             scale: Sequence[int] | None = None) -> dict[str, pd.DataFrame]:
     """Every analysis the report and exports need, computed once. ``scale``: the rubric's empathy levels
-    (default: as autograder.analytics.rating_scale finds them in the table)."""
+    (default: as autograder.instructor.analytics.rating_scale finds them in the table)."""
     summary = certify(trainee_summary(table, scale), thresholds)
     return {"summary": summary, "confusion": code_confusion(table), "items": item_statistics(table)}
 
@@ -185,7 +185,7 @@ def _review_section(review: pd.DataFrame | None) -> list[str]:
 
 def _refused_section(refused: pd.DataFrame | None) -> list[str]:
     """Submissions nbgrader collect refused: not the claimed trainee's own folder, or not only their own files
-    (autograder.exchange; records from autograder.cohort.refused_submissions)."""
+    (autograder.adapters.exchange; records from autograder.instructor.cohort.refused_submissions)."""
     if refused is None:
         return []
     head = f"<h2>Refused submissions (impersonation or tampering) ({len(refused)})</h2>"
@@ -246,8 +246,8 @@ def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAU
                   review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
                   scale: Sequence[int] | None = None) -> dict[str, Path]:
     """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`. ``review`` lists
-    the cells flagged by the cross-check of executed and static scores (autograder.cohort.review_flags);
-    ``refused`` the submissions collect refused as impersonations (autograder.cohort.refused_submissions);
+    the cells flagged by the cross-check of executed and static scores (autograder.instructor.cohort.review_flags);
+    ``refused`` the submissions collect refused as impersonations (autograder.instructor.cohort.refused_submissions);
     ``scale`` the rubric's empathy levels (see :func:`analyse`)."""
     out.mkdir(parents=True, exist_ok=True)
     results = analyse(table, thresholds, scale)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from autograder.agreement import adjacent_agreement, cohen_kappa, percent_agreement
+from autograder.core.agreement import adjacent_agreement, cohen_kappa, percent_agreement
 
 SECOND_CODING_DIR = "second-coding"
 FIELDS = ("code", "empathy")

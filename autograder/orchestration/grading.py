@@ -30,8 +30,8 @@ from typing import Any
 
 import orjson
 
-from autograder.notebook_grading import ExerciseNotebook, NotebookGrades, grade_notebook, record, recorded, sanitise
-from autograder.static import SourceCell, differs
+from autograder.static.answers import SourceCell, differs
+from autograder.static.notebooks import ExerciseNotebook, NotebookGrades, grade_notebook, record, recorded, sanitise
 
 FLAG_PREFIX = "Attune review:"
 RECORDED_LOG = "Attune recorded the scores of"  # logged once per notebook by SaveStaticGrades
@@ -53,9 +53,9 @@ class Course:
 
     @classmethod
     def load(cls, root: Path, db_url: str | None = None, course_id: str | None = None) -> Course:
-        """The course as autograder.config reads it (one reading for every command); the arguments override the
-        file. autograder.config.ConfigError if nbgrader_config.py is missing or broken."""
-        from autograder.config import load_config
+        """The course as autograder.adapters.config reads it (one reading for every command); the arguments override the
+        file. autograder.adapters.config.ConfigError if nbgrader_config.py is missing or broken."""
+        from autograder.adapters.config import load_config
 
         config = load_config(root, db_url=db_url, course_id=course_id)
         return cls(config.root, config.db_url, config.course_id, config.source, config.submitted, config.autograded,

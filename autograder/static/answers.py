@@ -19,9 +19,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from autograder.feedback import render_feedback
-from autograder.literals import Found, cell_source, hidden_tests, literal_assigned, value_assigned
-from autograder.scoring import CohortScorer, Rule, Score
+from autograder.core.feedback import render_feedback
+from autograder.core.literals import Found, cell_source, hidden_tests, literal_assigned, value_assigned
+from autograder.core.scoring import CohortScorer, Rule, Score
 
 GRADE_FUNCTION = "grade"
 

@@ -1,7 +1,7 @@
 """Static grading of one submitted notebook against its exercise's cells, as nbgrader would record it.
 
 Shared by the two ways Attune records rubric scores: ``attune grade --static`` (nothing runs at all) and the
-autograde steps in autograder/preprocessors.py (the notebook runs, but the score recorded for a rubric part is
+autograde steps in autograder/adapters/preprocessors.py (the notebook runs, but the score recorded for a rubric part is
 the one computed here). Works on plain notebook dicts, so nbformat's NotebookNode works too.
 
 The gradebook decides what the exercise is: its source cells (the text nbgrader restores into locked cells and
@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.literals import cell_source
-from autograder.scoring import CohortScorer, Rule
-from autograder.static import (
+from autograder.core.literals import cell_source
+from autograder.core.scoring import CohortScorer, Rule
+from autograder.static.answers import (
     RubricCell,
     SourceCell,
     StaticGrade,

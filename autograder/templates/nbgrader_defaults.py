@@ -17,7 +17,7 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-# keys/ holds the reference answers the hidden tests are built from (see autograder/build.py): never released.
+# keys/ holds the reference answers the hidden tests are built from (see autograder/authoring/build.py): never released.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
@@ -31,7 +31,7 @@ c.CourseDirectory.ignore = [
 c.ClearSolutions.code_stub = {"python": "# (the form writes your answers here when you run this cell)"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograde: nbgrader's own steps, with four of Attune's around them (autograder/preprocessors.py). The
+# Autograde: nbgrader's own steps, with four of Attune's around them (autograder/adapters/preprocessors.py). The
 # trainee's code runs in the same kernel as the hidden tests and could fake any score there, so for every rubric
 # part the score recorded is the one of the answers as written, computed before anything runs; the executed
 # test's score is kept beside it and a difference flags the submission for review (`attune grade --compare`).
@@ -88,7 +88,7 @@ c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\
 # Collect: a trainee can submit in another's name (`nbgrader submit ex01 --student=someone`); nbgrader only logs
 # "cheating attempt?" and collects it over the real one. Attune's collector refuses every inbound folder that is
 # not owned by the Unix user of the student it claims to be from, collects that trainee's own latest submission
-# instead, and records the attempt in refused/ (autograder/exchange.py). Where every user's server runs as one
+# instead, and records the attempt in refused/ (autograder/adapters/exchange.py). Where every user's server runs as one
 # uid (Kubernetes, Docker: jovyan), owners tell nobody apart: set c.ExchangeCollect.check_owner = False there, and
 # the collector is nbgrader's again.
 c.ExchangeFactory.collect = "autograder.exchange.OwnerCheckedCollect"

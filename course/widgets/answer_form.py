@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from autograder.feedback import wrap
-from autograder.scoring import field_problem
+from autograder.core.feedback import wrap
+from autograder.core.scoring import field_problem
 from course.widgets.recorder import (
     MISSING,
     CellRecorder,

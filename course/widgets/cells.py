@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.feedback import wrap
+from autograder.core.feedback import wrap
 from course.widgets.recorder import MISSING, kernel_value, live_widget
 
 

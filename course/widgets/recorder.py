@@ -282,8 +282,8 @@ def _replace_in_place(target: Any, state: Any) -> None:
 
 def saved_answers(name: str) -> Any:
     """The answer literal in the SAVED notebook file, read as a grader reads it (an
-    ``autograder.literals.Found``), or None where the kernel cannot see its notebook file."""
-    from autograder.literals import Found, answers_in_notebook, read_notebook
+    ``autograder.core.literals.Found``), or None where the kernel cannot see its notebook file."""
+    from autograder.core.literals import Found, answers_in_notebook, read_notebook
 
     path = notebook_path()
     if path is None:
