@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course.errors import AttuneError
+
 FIRST_LESSON = Path("course/lessons/00-start-here.ipynb")
 # Jupyter config for a self-paced learner's server: labconfig/page_config.json (nbgrader's lab plugins disabled)
 # and jupyter_server_config.json (nbgrader's server extensions off). Shipped as package data.
@@ -31,8 +33,8 @@ def course_root(start: Path | None = None) -> Path:
     package_root = Path(__file__).resolve().parent.parent
     if (package_root / "nbgrader_config.py").is_file():
         return package_root
-    raise SystemExit("attune: no course folder found (a folder with nbgrader_config.py and solutions/). Run this "
-                     "inside one, or make one with `attune init DIR`.")
+    raise AttuneError("no course folder found (a folder with nbgrader_config.py and solutions/). Run this inside "
+                      "one, or make one with `attune init DIR`.")
 
 
 grading_root = course_root  # the folder nbgrader grades in is the course folder
@@ -167,23 +169,18 @@ def _check_exercises() -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from autograder.authoring.build import course_exercises, write_exercise
-    from course.loading import ContentError
 
     root = course_root()
     solutions = root / "solutions"
-    try:
-        found = course_exercises(solutions)
-        chosen = [x for x in found if not args.assignments or x.entry.id in args.assignments]
-        unknown = sorted(set(args.assignments) - {x.entry.id for x in found})
-        if unknown:
-            print(f"attune build: {unknown[0]} is not in solutions/exercises.yaml", file=sys.stderr)
-            return 2
-        for exercise in chosen:
-            path = write_exercise(exercise, solutions)
-            print(f"built {path.relative_to(root)}")
-    except ContentError as err:
-        print(f"attune build: {err}", file=sys.stderr)
-        return 1
+    found = course_exercises(solutions)
+    chosen = [x for x in found if not args.assignments or x.entry.id in args.assignments]
+    unknown = sorted(set(args.assignments) - {x.entry.id for x in found})
+    if unknown:
+        print(f"attune build: {unknown[0]} is not in solutions/exercises.yaml", file=sys.stderr)
+        return 2
+    for exercise in chosen:
+        path = write_exercise(exercise, solutions)
+        print(f"built {path.relative_to(root)}")
     return 0
 
 
@@ -233,36 +230,25 @@ def _gradebook_flags(verb: argparse.ArgumentParser) -> None:
 
 def _course_config(args: argparse.Namespace, root: Path):
     """The course's configuration for a verb: its nbgrader_config.py, with --db and --course-id over it."""
-    from autograder.adapters.config import ConfigError, load_config
+    from autograder.adapters.config import load_config
 
-    try:
-        return load_config(root, db_url=args.db, course_id=args.course_id)
-    except ConfigError as err:
-        raise SystemExit(f"attune {args.command}: {err}") from None
+    return load_config(root, db_url=args.db, course_id=args.course_id)
 
 
 def _cohort(args: argparse.Namespace):
-    from autograder.adapters.config import ConfigError, check_gradebook
-    from autograder.adapters.exchange import RefusalLogError
+    from autograder.adapters.gradebook import check_gradebook
     from autograder.instructor.cohort import cohort_table, gradebook_scores, refused_submissions, review_flags
 
     root = Path(args.course).resolve() if args.course else grading_root()
-    try:  # the collector logs refusals in the course folder itself, whatever its config says
-        refused = refused_submissions(root)
-    except RefusalLogError as err:
-        raise SystemExit(f"attune: {err}") from None
+    refused = refused_submissions(root)  # the collector logs refusals in the course folder itself, whatever its config
     config = _course_config(args, root)
-    try:
-        # Before nbgrader opens it: its Gradebook would create a missing database or course and read it as empty.
-        check_gradebook(config)
-    except ConfigError as err:
-        raise SystemExit(f"attune {args.command}: {err}") from None
+    # Before nbgrader opens it: its Gradebook would create a missing database or course and read it as empty.
+    check_gradebook(config)
     table = cohort_table(config, args.assignments or None)
     if table.empty:
-        raise SystemExit(f"attune {args.command}: the gradebook {config.shown_url} (course {config.course_id!r}, "
-                         f"course folder {root}) has no autograded submissions"
-                         + (f" of {', '.join(args.assignments)}" if args.assignments else "")
-                         + " yet; grade them first (`attune grade EXERCISE`).")
+        of = f" of {', '.join(args.assignments)}" if args.assignments else ""
+        raise AttuneError(f"the gradebook {config.shown_url} (course {config.course_id!r}, course folder {root}) has "
+                          f"no autograded submissions{of} yet; grade them first (`attune grade EXERCISE`).")
     recorded = gradebook_scores(config)
     totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
     return root, table, totals, review_flags(config), refused
@@ -307,28 +293,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.adapters.config import ConfigError, check_gradebook
-    from autograder.orchestration.grading import Course, compare, grade_executed, grade_static
+    from autograder.adapters.gradebook import check_gradebook
+    from autograder.orchestration.grading import compare, grade_executed, grade_static
 
     root = Path(args.course).resolve() if args.course else grading_root()
-    try:
-        course = Course.load(root, db_url=args.db, course_id=args.course_id)
-        # nbgrader generate_assignment has made the gradebook and the course by now; a wrong URL or course id
-        # would otherwise make an empty one (or a second course) and grade into it.
-        check_gradebook(course)
-    except ConfigError as err:
-        print(f"attune grade: {err}", file=sys.stderr)
-        return 2
+    course = _course_config(args, root)
+    # nbgrader generate_assignment has made the gradebook and the course by now; a wrong URL or course id would
+    # otherwise make an empty one (or a second course) and grade into it.
+    check_gradebook(course)
     if not course.students(args.assignment):
         print(f"attune grade: no submissions of {args.assignment} in {root / course.submitted}; collect them first "
               "(nbgrader collect or zip_collect).", file=sys.stderr)
         return 2
     if args.static:
-        try:
-            summary = grade_static(course, args.assignment, progress=not args.quiet)
-        except ValueError as err:
-            print(f"attune grade: {err}", file=sys.stderr)
-            return 1
+        summary = grade_static(course, args.assignment, progress=not args.quiet)
         print("\n".join(summary.lines()))
         return 0
     if args.compare:
@@ -433,8 +411,6 @@ def main(argv: list[str] | None = None) -> int:
     args.jupyter_args = extra
     # nbgrader's gradebook runs `alembic` as a subprocess: it must be found next to this Python.
     os.environ["PATH"] = _with_bin_on_path()
-    from course.errors import AttuneError
-
     try:
         if args.command != "init":
             enter_course(Path(args.course).resolve() if getattr(args, "course", None) else course_root())

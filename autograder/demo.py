@@ -122,7 +122,7 @@ def answer_notebook(path: Path, exercise_parts: list, profile: str, rng: random.
         answers = simulate_answers(part.reference, load_part(part.part).rules, profile, rng, rubric=load_rubric())
         located = grade_cell(nb, f"answers_{part.variable}")
         if located is None:
-            raise RuntimeError(f"{path}: no answer cell for {part.variable}")
+            raise AttuneError(f"{path}: no answer cell for {part.variable}; rebuild the exercise (attune build).")
         cell = located[1]
         cell["source"] = replace_assignment(cell_source(cell), part.variable, answers)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -141,19 +141,18 @@ def _autograde_with_progress(root: Path, exercise: str, total: int) -> None:
             if re.search(r"\] Autograding ", line):
                 bar.update(1)
     if process.wait() != 0:
-        raise RuntimeError(f"`nbgrader autograde {exercise}` failed:\n{''.join(lines[-40:])}")
+        raise AttuneError(f"`nbgrader autograde {exercise}` failed:\n{''.join(lines[-40:])}")
 
 
 def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[str] | None = None,
              seed: int = 7, force: bool = False) -> DemoResult:
-    from nbgrader.api import Gradebook
-
     from autograder.adapters.config import load_config
+    from autograder.adapters.gradebook import add_students
     from autograder.core.simulate import cohort_profiles
     from autograder.instructor.analytics import Thresholds
     from autograder.instructor.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
     from autograder.instructor.report import write_outputs
-    from autograder.orchestration.grading import Course, compare
+    from autograder.orchestration.grading import compare
 
     started = time.perf_counter()
     exercises = list(exercises or default_exercises(source_root))
@@ -171,9 +170,7 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
 
     # The gradebook and course id as every `attune` command reads them: from the demo course's nbgrader_config.py.
     config = load_config(root)
-    with Gradebook(config.db_url, course_id=config.course_id) as gb:
-        for student in profiles:
-            gb.update_or_create_student(student, first_name="Trainee", last_name=student.split("-")[1])
+    add_students(config, {student: ("Trainee", student.split("-")[1]) for student in profiles})
 
     for exercise in exercises:
         print(f"nbgrader generate_assignment {exercise} + release_assignment {exercise}", flush=True)
@@ -187,7 +184,7 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
             _exchange("submit", root, exercise, student, config.course_id)
         run_nbgrader(["collect", exercise], cwd=root)
         _autograde_with_progress(root, exercise, total=len(profiles))
-        checked = compare(Course.load(root), exercise)
+        checked = compare(config, exercise)
         print(f"attune grade {exercise} --compare: {checked.compared} notebooks, {len(checked.differences)} cell(s) "
               "where the executed score differs from the answers as written", flush=True)
         print(f"nbgrader generate_feedback {exercise} + release_feedback {exercise}", flush=True)

@@ -33,12 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.adapters.config import CourseConfig  # noqa: E402
 from autograder.authoring.exercises import nbgrader_env, run_nbgrader  # noqa: E402
 from autograder.core.literals import cell_source, value_assigned  # noqa: E402
 from autograder.core.simulate import cohort_profiles  # noqa: E402
 from autograder.demo import answer_notebook  # noqa: E402
 from autograder.instructor.cohort import graded_parts  # noqa: E402
-from autograder.orchestration.grading import Course, grade_static  # noqa: E402
+from autograder.orchestration.grading import grade_static  # noqa: E402
 
 
 def make_cohort(course: Path, exercise: str, n: int, seed: int = 11) -> list[Path]:
@@ -129,7 +130,7 @@ def main() -> int:
         summaries = []
         for copy in copies:
             os.sync()
-            summaries.append(grade_static(Course.load(copy), args.exercise, progress=False))
+            summaries.append(grade_static(CourseConfig.load(copy), args.exercise, progress=False))
         static_summary = min(summaries, key=lambda s: s.seconds)
         print("static runs: " + ", ".join(f"{s.seconds:.2f} s" for s in summaries))
         static_grades = grades(copies[0], args.exercise, set(sample))

@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from conftest import ROOT, make_course
 from postgres import postgres_url  # noqa: F401  (a fixture: see tests/postgres.py)
 
+from autograder.adapters.config import CourseConfig
 from autograder.authoring.exercises import nbgrader_env, run_nbgrader
-from autograder.orchestration.grading import Course, is_complete
+from autograder.orchestration.grading import is_complete
 
 pytestmark = pytest.mark.nbgrader
 ASSIGNMENT = "ex00"
@@ -88,7 +89,7 @@ def sqlite_url(course: Path) -> str:
 
 
 def students_of(course: Path) -> list[str]:
-    return Course.load(course).students(ASSIGNMENT)
+    return CourseConfig.load(course).students(ASSIGNMENT)
 
 
 def gradebook_grades(db_url: str, students: list[str]) -> dict[GradeKey, GradeValue]:
@@ -117,7 +118,8 @@ def gradebook_grades(db_url: str, students: list[str]) -> dict[GradeKey, GradeVa
 
 def assert_all_complete(course: Path, students: list[str]) -> None:
     notebooks = [p.stem for p in (course / "exercises" / ASSIGNMENT).glob("*.ipynb")]
-    unfinished = [s for s in students if not is_complete(Course.load(course), ASSIGNMENT, s, notebooks, "executed")]
+    loaded = CourseConfig.load(course)
+    unfinished = [s for s in students if not is_complete(loaded, ASSIGNMENT, s, notebooks, "executed")]
     assert not unfinished, f"not graded: {unfinished}"
 
 
@@ -190,7 +192,7 @@ def test_running_again_completes_a_killed_run_and_grades_a_resubmission(base_cou
     notebooks = [p.stem for p in (course / "exercises" / ASSIGNMENT).glob("*.ipynb")]
     command = [sys.executable, "-m", "autograder.cli", "grade", ASSIGNMENT, "--course", str(course), "--quiet",
                "--workers", "2"]
-    loaded = Course.load(course)
+    loaded = CourseConfig.load(course)
 
     def graded() -> int:
         return sum(is_complete(loaded, ASSIGNMENT, s, notebooks, "executed") for s in students)

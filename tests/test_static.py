@@ -19,6 +19,7 @@ from autograder.instructor.cohort import source_cells as cohort_source_cells
 from autograder.orchestration.grading import read_submitted, read_timestamp
 from autograder.static.answers import SourceCell, nbgrader_cells, rubric_cells
 from autograder.static.notebooks import checksum
+from course.errors import AttuneError
 from course.parts import load_part
 
 EXERCISES = load_manifest(ROOT / "solutions").exercises
@@ -178,16 +179,17 @@ def test_timestamps_read_as_nbgrader_reads_them(tmp_path, stamp):
 
 
 def test_static_grading_refuses_a_course_with_late_penalties(tmp_path):
-    from autograder.orchestration.grading import Course, grade_static
+    from autograder.adapters.config import CourseConfig
+    from autograder.orchestration.grading import grade_static
 
     (tmp_path / "nbgrader_config.py").write_text(
         (ROOT / "nbgrader_config.py").read_text()
         + "\nc.AssignLatePenalties.plugin_class = 'nbgrader.plugins.latesubmission.SubMarks'\n")
-    course = Course.load(tmp_path)
+    course = CourseConfig.load(tmp_path)
     assert course.late_penalties
-    with pytest.raises(ValueError, match="late-submission plugin"):
+    with pytest.raises(AttuneError, match="late-submission plugin"):
         grade_static(course, "ex01")
-    assert not Course.load(ROOT).late_penalties
+    assert not CourseConfig.load(ROOT).late_penalties
 
 
 def test_grading_steps_load_the_course_package_where_a_course_folder_shadows_it(tmp_path):

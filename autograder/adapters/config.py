@@ -5,14 +5,14 @@ instructor configures them once (``c.CourseDirectory.db_url``, ``c.CourseDirecto
 / ``--course-id ID`` override them the same way on every command. nbgrader's default gradebook is
 ``sqlite:///<root>/gradebook.db``.
 
-Imports stay light here: nbgrader and traitlets load only when a configuration is read.
+Imports stay light here: nbgrader and traitlets load only when a configuration is read. Whether the gradebook
+the configuration names exists is autograder/adapters/gradebook.py's check_gradebook.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from course.errors import AttuneError
 
@@ -44,10 +44,26 @@ class CourseConfig:
     ignore: tuple[str, ...]
     late_penalties: bool = False  # a late-submission plugin is configured (only executed grading applies it)
 
+    @classmethod
+    def load(cls, root: Path, db_url: str | None = None, course_id: str | None = None) -> CourseConfig:
+        """load_config(root, db_url=..., course_id=...)."""
+        return load_config(root, db_url=db_url, course_id=course_id)
+
     @property
     def shown_url(self) -> str:
         """The gradebook URL as messages show it: any password masked."""
         return masked_url(self.db_url)
+
+    def submitted_dir(self, student: str, assignment: str) -> Path:
+        return self.root / self.submitted / student / assignment
+
+    def autograded_dir(self, student: str, assignment: str) -> Path:
+        return self.root / self.autograded / student / assignment
+
+    def students(self, assignment: str) -> list[str]:
+        """Every trainee with a submission folder for this assignment."""
+        folder = self.root / self.submitted
+        return sorted(p.parent.name for p in folder.glob(f"*/{assignment}") if p.is_dir())
 
 
 def load_config(root: Path, *, db_url: str | None = None, course_id: str | None = None) -> CourseConfig:
@@ -115,52 +131,3 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser().resolve()
-
-
-class GradebookPlace(Protocol):
-    """What check_gradebook needs: a CourseConfig, or autograder.orchestration.grading.Course."""
-
-    @property
-    def root(self) -> Path: ...
-    @property
-    def db_url(self) -> str: ...
-    @property
-    def course_id(self) -> str: ...
-
-
-def check_gradebook(config: GradebookPlace) -> None:
-    """ConfigError unless the configured gradebook exists and knows the course id. Commands that only read must
-    check first: nbgrader's Gradebook creates a missing database, its tables and the course on opening, so a
-    wrong URL or course id would otherwise read as an empty cohort (and leave an empty gradebook behind)."""
-    import sqlalchemy as sa
-
-    shown = masked_url(config.db_url)
-    what = (f"Grade an exercise first (`attune grade EXERCISE`, or nbgrader autograde), or name the course's "
-            f"gradebook: c.CourseDirectory.db_url in {config.root / CONFIG_FILE}, or --db URL.")
-    file = sqlite_file(config.db_url)
-    if file is not None and not file.is_file():
-        raise ConfigError(f"no gradebook for the course folder {config.root}: {file} does not exist "
-                          f"({shown}). {what}")
-    try:
-        engine = sa.create_engine(config.db_url)
-    except (sa.exc.ArgumentError, ImportError, ValueError) as err:
-        raise ConfigError(f"the gradebook URL {shown} (course folder {config.root}) is not usable: "
-                          f"{err}. Fix c.CourseDirectory.db_url in {CONFIG_FILE}, or pass --db URL.") from None
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("course"):
-                raise ConfigError(f"the database {shown} (course folder {config.root}) holds no "
-                                  f"nbgrader gradebook yet. {what}")
-            ids = sorted(conn.execute(sa.text("SELECT id FROM course")).scalars())
-    except sa.exc.SQLAlchemyError as err:
-        reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-        raise ConfigError(f"cannot open the gradebook {shown} (course folder {config.root}): {reason}. "
-                          f"Check that the database server runs and the URL is right (c.CourseDirectory.db_url "
-                          f"in {CONFIG_FILE}, or --db URL).") from None
-    finally:
-        engine.dispose()
-    if config.course_id not in ids:
-        known = ", ".join(repr(i) for i in ids) or "none"
-        raise ConfigError(f"the gradebook {shown} has no course {config.course_id!r} (it has: {known}). "
-                          f"Set c.CourseDirectory.course_id in {config.root / CONFIG_FILE} to the course's id, or "
-                          "pass --course-id ID.")

@@ -21,7 +21,8 @@ user's server usually runs as the same uid 1000 (`jovyan`), so every folder has 
 refuse every submission. `attune demo` switches it off as well: it submits every simulated trainee as the one
 Unix user that runs it.
 
-Only the standard library and nbgrader are imported here: nbgrader loads this module for every collect.
+Only the standard library, nbgrader and course.errors are imported here: nbgrader loads this module for every
+collect. Configurations name the collector autograder.exchange.OwnerCheckedCollect (autograder/exchange.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from typing import Any
 
 from nbgrader.exchange.default import ExchangeCollect
 
+from course.errors import AttuneError
+
 if sys.platform != "win32":
     import pwd
 else:  # pragma: no cover - nbgrader's exchange does not run on Windows either
@@ -50,8 +53,9 @@ REFUSED_LOG = "refused-submissions.jsonl"
 FIELDS = ("assignment", "claimed", "owner", "folder", "submitted", "refused_at", "kept", "reason")
 
 
-class RefusalLogError(ValueError):
-    """The log of refused submissions cannot be read; the message names the file and the line."""
+class RefusalLogError(AttuneError, ValueError):
+    """The log of refused submissions cannot be read; the message names the file and the line. An AttuneError, so
+    `attune report` shows it as a message."""
 
 
 @dataclass(frozen=True)

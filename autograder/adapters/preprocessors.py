@@ -1,4 +1,8 @@
-"""nbgrader/nbconvert steps of our own. Each does one job on a notebook, configured through traitlets."""
+"""nbgrader/nbconvert steps of our own. Each does one job on a notebook, configured through traitlets.
+
+Course configurations name them as autograder.preprocessors.<Class> (the re-exporting module); the gradebook
+reads and writes of the autograde steps are autograder/adapters/gradebook.py's.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, List, Unicode
+
+from autograder.static.notebooks import RECORDED_LOG
 
 
 class ShowWidgetFallbacks(Preprocessor):
@@ -82,13 +88,10 @@ def _exercise(db_url: str, assignment: str, notebook: str):
     happens before any trainee code has run, so later notebooks cannot change what this process grades against."""
     key = (db_url, assignment, notebook)
     if key not in _EXERCISES:
-        from nbgrader.api import Gradebook
+        from autograder.adapters.gradebook import exercise_at
 
-        from autograder.orchestration.grading import exercise_notebooks
-
-        with Gradebook(db_url) as gb:
-            for exercise in exercise_notebooks(gb, assignment):
-                _EXERCISES[(db_url, assignment, exercise.name)] = exercise
+        for exercise in exercise_at(db_url, assignment):
+            _EXERCISES[(db_url, assignment, exercise.name)] = exercise
     return _EXERCISES[key]
 
 
@@ -158,11 +161,10 @@ class SaveStaticGrades(Preprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         from nbformat import from_dict
-        from nbgrader.api import Gradebook
         from nbgrader.utils import determine_grade
 
-        from autograder.orchestration.grading import RECORDED_LOG, Difference, flag
-        from autograder.static.answers import differs, nbgrader_cells
+        from autograder.adapters.gradebook import save_static_grades
+        from autograder.static.answers import nbgrader_cells
         from autograder.static.notebooks import record
 
         info = resources["nbgrader"]
@@ -173,21 +175,8 @@ class SaveStaticGrades(Preprocessor):
             cell = cells.get(test_cell)
             executed[test_cell] = determine_grade(cell, self.log)[0] if cell is not None and cell.get(
                 "metadata", {}).get("nbgrader", {}).get("grade") else None
-        found = []
-        with Gradebook(info["db_url"]) as gb:
-            for test_cell, graded in grades.static.items():
-                grade = gb.find_grade(test_cell, info["notebook"], info["assignment"], info["student"])
-                grade.auto_score = graded.points
-                grade.needs_manual_grade = grade.manual_score is not None
-                comment = gb.find_comment(graded.rubric.answer_cell, info["notebook"], info["assignment"],
-                                          info["student"])
-                if graded.problem:
-                    comment.auto_comment = f"Attune: {graded.problem}."
-                if differs(executed[test_cell], graded.points):
-                    found.append(Difference(info["student"], info["notebook"], test_cell, executed[test_cell],
-                                            graded.points, graded.rubric.answer_cell))
-            gb.db.commit()
-            flag(gb, info["assignment"], found)
+        found = save_static_grades(info["db_url"], info["assignment"], info["notebook"], info["student"], grades,
+                                   executed)
         for difference in found:
             self.log.warning("Flagged for review: %s", difference.line())
         record(nb, grades, "executed", executed, as_node=from_dict)

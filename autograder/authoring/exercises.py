@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from course.errors import AttuneError
+
 
 def nbgrader_env() -> dict[str, str]:
     """The environment nbgrader needs: this Python's bin/ on PATH (it starts `alembic` as a subprocess)."""
@@ -24,8 +26,8 @@ def run_nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess
     command = [sys.executable, "-m", "nbgrader", *args]
     done = subprocess.run(command, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed in {cwd} (exit {done.returncode}):\n"
-                           f"{done.stdout}\n{done.stderr}")
+        raise AttuneError(f"`nbgrader {' '.join(args)}` failed in {cwd} (exit {done.returncode}):\n"
+                          f"{done.stdout}\n{done.stderr}")
     return done
 
 

@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 
 from autograder.adapters.config import CourseConfig, load_config
+from autograder.adapters.gradebook import recorded_grades, review_rows, submissions
 from autograder.core.literals import cell_source, read_notebook
 from autograder.core.scoring import CohortScorer, Score
-from autograder.static.answers import SourceCell, answers_as_written, nbgrader_cells, rubric_cells
+from autograder.static.answers import ExerciseError, SourceCell, answers_as_written, nbgrader_cells, rubric_cells
 
 COLUMNS = ["student", "assignment", "part", "item", "field", "label", "kind", "expected", "given", "expected_num",
            "given_num", "credit", "possible", "why", "problem"]
@@ -58,7 +59,7 @@ def graded_parts(source: Path, assignment: str) -> list[GradedPart]:
         try:
             rubric = rubric_cells(source_cells(read_notebook(path)))
         except ValueError as err:
-            raise ValueError(f"{path}: {err}") from None
+            raise ExerciseError(f"{path}: {err}") from None
         found += [GradedPart(assignment, path.stem, r.variable, r.part, r.test_cell, r.points, r.reference,
                              r.answer_cell) for r in rubric]
     return found
@@ -105,43 +106,30 @@ def course_config(course: CourseConfig | Path, db_url: str | None = None,
     return load_config(Path(course), db_url=db_url, course_id=course_id)
 
 
-def course_assignments(gb: Any, course_id: str) -> list[str]:
-    """The course's assignments in the gradebook, in nbgrader's order (due date, name). nbgrader's
-    Gradebook.assignments lists every course's, so one database can hold several courses."""
-    return [a.name for a in gb.assignments if a.course_id == course_id]
-
-
 def cohort_table(course: CourseConfig | Path, assignments: list[str] | None = None, db_url: str | None = None,
                  course_id: str | None = None) -> pd.DataFrame:
     """Read the course's gradebook (from its configuration; ``db_url``/``course_id`` override it) and every
     autograded notebook it knows of. ``course`` is a CourseConfig or a course folder."""
-    from nbgrader.api import Gradebook
-
+    from autograder.instructor.analytics import RATING_LABELS, SCALE_ATTR
     from course.parts import load_part
 
     config = course_config(course, db_url, course_id)
     root = config.root
-    from autograder.instructor.analytics import RATING_LABELS, SCALE_ATTR
-
     rows: list[tuple] = []
     scale: set[int] = set()
-    with Gradebook(config.db_url, course_id=config.course_id) as gb:
-        known = course_assignments(gb, config.course_id)
-        names = [name for name in assignments if name in known] if assignments else known
-        for assignment in names:
-            parts = graded_parts(root / config.source, assignment)
-            rules = {part.part: load_part(part.part).rules for part in parts}
-            scorers = {part.grade_id: CohortScorer(part.reference, rules[part.part], part.points) for part in parts}
-            kinds = {name: {f: rule.kind for f, rule in r.items()} for name, r in rules.items()}
-            for submission in gb.assignment_submissions(assignment):
-                student = submission.student.id
-                for part in parts:
-                    answers, problem = _answers(
-                        root / config.autograded / student / assignment / f"{part.notebook}.ipynb", part)
-                    score = scorers[part.grade_id].score(answers)
-                    rows += score_rows(student, part, score, kinds[part.part], problem)
-            scale |= {v for r in rules.values() for f, rule in r.items() if rule.label in RATING_LABELS
-                      for v in rule.values}
+    for assignment, students in submissions(config, assignments):
+        parts = graded_parts(root / config.source, assignment)
+        rules = {part.part: load_part(part.part).rules for part in parts}
+        scorers = {part.grade_id: CohortScorer(part.reference, rules[part.part], part.points) for part in parts}
+        kinds = {name: {f: rule.kind for f, rule in r.items()} for name, r in rules.items()}
+        for student in students:
+            for part in parts:
+                answers, problem = _answers(config.autograded_dir(student, assignment) / f"{part.notebook}.ipynb",
+                                            part)
+                score = scorers[part.grade_id].score(answers)
+                rows += score_rows(student, part, score, kinds[part.part], problem)
+        scale |= {v for r in rules.values() for f, rule in r.items() if rule.label in RATING_LABELS
+                  for v in rule.values}
     table = build_table(rows)
     if scale:  # the rubric's levels, so weighted kappa counts every level of its scale (instructor.analytics)
         table.attrs[SCALE_ATTR] = tuple(sorted(scale))
@@ -165,35 +153,14 @@ def gradebook_scores(course: CourseConfig | Path, db_url: str | None = None,
                      course_id: str | None = None) -> pd.DataFrame:
     """What nbgrader recorded: one row per trainee x assignment x graded cell (auto, manual and final score).
     ``course`` is a CourseConfig or a course folder; ``db_url``/``course_id`` override its configuration."""
-    from nbgrader.api import Gradebook
-
-    config = course_config(course, db_url, course_id)
-    records = []
-    with Gradebook(config.db_url, course_id=config.course_id) as gb:
-        for name in course_assignments(gb, config.course_id):
-            for submission in gb.assignment_submissions(name):
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        records.append({"student": submission.student.id, "assignment": name,
-                                        "notebook": notebook.name, "cell": grade.name, "auto": grade.auto_score,
-                                        "manual": grade.manual_score, "score": grade.score,
-                                        "max_score": grade.max_score, "needs_manual": grade.needs_manual_grade})
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(recorded_grades(course_config(course, db_url, course_id)))
 
 
 def review_flags(course: CourseConfig | Path, db_url: str | None = None,
                  course_id: str | None = None) -> pd.DataFrame:
     """Cells flagged for review by `attune grade --compare` (or by autograde itself): one row per cell.
     ``course`` is a CourseConfig or a course folder; ``db_url``/``course_id`` override its configuration."""
-    from nbgrader.api import Gradebook
-
-    from autograder.orchestration.grading import flagged_for_review
-
-    config = course_config(course, db_url, course_id)
-    rows: list[dict] = []
-    with Gradebook(config.db_url, course_id=config.course_id) as gb:
-        for name in course_assignments(gb, config.course_id):
-            rows += flagged_for_review(gb, name)
+    rows = review_rows(course_config(course, db_url, course_id))
     return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment"])
 
 

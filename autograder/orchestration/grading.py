@@ -30,61 +30,27 @@ from typing import Any
 
 import orjson
 
-from autograder.static.answers import SourceCell, differs
-from autograder.static.notebooks import ExerciseNotebook, NotebookGrades, grade_notebook, record, recorded, sanitise
-
-FLAG_PREFIX = "Attune review:"
-RECORDED_LOG = "Attune recorded the scores of"  # logged once per notebook by SaveStaticGrades
-
-
-# -- the course folder, as nbgrader's config describes it --------------------------------------------------------
-@dataclass(frozen=True)
-class Course:
-    """Where things are, read from the course's nbgrader_config.py (nbgrader's own CourseDirectory)."""
-
-    root: Path
-    db_url: str
-    course_id: str
-    source: str
-    submitted: str
-    autograded: str
-    ignore: tuple[str, ...]
-    late_penalties: bool = False  # a late-submission plugin is configured (only executed grading applies it)
-
-    @classmethod
-    def load(cls, root: Path, db_url: str | None = None, course_id: str | None = None) -> Course:
-        """The course as autograder.adapters.config reads it (one reading for every command); the arguments override the
-        file. autograder.adapters.config.ConfigError if nbgrader_config.py is missing or broken."""
-        from autograder.adapters.config import load_config
-
-        config = load_config(root, db_url=db_url, course_id=course_id)
-        return cls(config.root, config.db_url, config.course_id, config.source, config.submitted, config.autograded,
-                   config.ignore, config.late_penalties)
-
-    def submitted_dir(self, student: str, assignment: str) -> Path:
-        return self.root / self.submitted / student / assignment
-
-    def autograded_dir(self, student: str, assignment: str) -> Path:
-        return self.root / self.autograded / student / assignment
-
-    def students(self, assignment: str) -> list[str]:
-        """Every trainee with a submission folder for this assignment."""
-        folder = self.root / self.submitted
-        return sorted(p.parent.name for p in folder.glob(f"*/{assignment}") if p.is_dir())
-
-
-def exercise_notebooks(gb: Any, assignment: str) -> list[ExerciseNotebook]:
-    """The assignment's notebooks as the gradebook holds them (the text nbgrader restores and runs)."""
-    found = []
-    for notebook in gb.find_assignment(assignment).notebooks:
-        grade = {c.name: c.max_score for c in notebook.grade_cells}
-        task = {c.name: c.max_score for c in notebook.task_cells}
-        solution = {c.name for c in notebook.solution_cells}
-        cells = [SourceCell(c.name, c.cell_type, c.source or "", c.name in grade, c.name in solution, bool(c.locked),
-                            grade.get(c.name, task.get(c.name)), c.checksum, c.name in task)
-                 for c in notebook.source_cells]
-        found.append(ExerciseNotebook.from_cells(notebook.name, cells))
-    return found
+from autograder.adapters.config import CourseConfig
+from autograder.adapters.gradebook import (
+    GradebookWriter,
+    SubmissionGrades,
+    exercise_notebooks,
+    flag,
+    open_gradebook,
+    register_students,
+    submitted_students,
+)
+from autograder.static.notebooks import (
+    RECORDED_LOG,
+    Difference,
+    ExerciseNotebook,
+    differences,
+    grade_notebook,
+    record,
+    recorded,
+    sanitise,
+)
+from course.errors import AttuneError
 
 
 # -- reading a submission -------------------------------------------------------------------------------------
@@ -132,106 +98,6 @@ def read_timestamp(folder: Path) -> Any:
     return parse_utc(text)
 
 
-# -- writing to the gradebook ---------------------------------------------------------------------------------
-@dataclass
-class SubmissionGrades:
-    student: str
-    timestamp: Any
-    notebooks: list[NotebookGrades]
-
-
-class GradebookWriter:
-    """Writes many submissions' auto scores and comments in bulk, as nbgrader's SaveAutoGrades sets them for one
-    (a grade needs a grader when it has no auto score or already has a manual one; manual scores are kept).
-
-    New submissions get the rows nbgrader's ``Gradebook.add_submission`` would create; existing ones are updated
-    in place. SQLAlchemy Core statements on nbgrader's own tables: the ORM's per-object work would cost more
-    than all the grading.
-    """
-
-    def __init__(self, gb: Any, assignment: str) -> None:
-        from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
-        from sqlalchemy import select
-
-        self.db, self.tables = gb.db, (Student.__table__, SubmittedAssignment.__table__,
-                                       SubmittedNotebook.__table__, Grade.__table__, Comment.__table__)
-        row = gb.find_assignment(assignment)
-        self.assignment_id = row.id
-        self.notebooks = {nb.name: nb.id for nb in row.notebooks}
-        self.grade_cells = {nb.name: {c.name: c.id for c in [*nb.grade_cells, *nb.task_cells]}
-                            for nb in row.notebooks}
-        self.comment_cells = {nb.name: {c.name: c.id for c in [*nb.solution_cells, *nb.task_cells]}
-                              for nb in row.notebooks}
-        self.students = set(self.db.execute(select(Student.id)).scalars())
-        sa, sn = SubmittedAssignment.__table__, SubmittedNotebook.__table__
-        self.existing: dict[str, tuple[str, dict[str, str]]] = {}
-        names = {v: k for k, v in self.notebooks.items()}
-        for student, sa_id, sn_id, nb_id in self.db.execute(
-                select(sa.c.student_id, sa.c.id, sn.c.id, sn.c.notebook_id).join(sn, sn.c.assignment_id == sa.c.id)
-                .where(sa.c.assignment_id == self.assignment_id)):
-            self.existing.setdefault(student, (sa_id, {}))[1][names[nb_id]] = sn_id
-
-    def write(self, graded: Iterable[SubmissionGrades]) -> None:
-        from nbgrader.api import new_uuid
-        from sqlalchemy import bindparam, case, update
-
-        student_t, sa, sn, grade_t, comment_t = self.tables
-        new_students, new_sa, new_sn, new_grades, new_comments = [], [], [], [], []
-        grade_updates, comment_updates, stamps = [], [], []
-        for submission in graded:
-            if submission.student not in self.students:
-                new_students.append({"id": submission.student})
-                self.students.add(submission.student)
-            by_name = {r.notebook: r for r in submission.notebooks}
-            if submission.student not in self.existing:
-                sa_id = new_uuid()
-                new_sa.append({"id": sa_id, "assignment_id": self.assignment_id, "student_id": submission.student,
-                               "timestamp": submission.timestamp})
-                notebooks = {}
-                for name, nb_id in self.notebooks.items():
-                    sn_id = notebooks[name] = new_uuid()
-                    new_sn.append({"id": sn_id, "assignment_id": sa_id, "notebook_id": nb_id, "flagged": False})
-                    result = by_name.get(name)
-                    scores = result.scores if result else {}
-                    comments = result.comments if result else {}
-                    for cell, cell_id in self.grade_cells[name].items():
-                        score = scores.get(cell)
-                        new_grades.append({"id": new_uuid(), "notebook_id": sn_id, "cell_id": cell_id,
-                                           "auto_score": score, "needs_manual_grade": score is None})
-                    for cell, cell_id in self.comment_cells[name].items():
-                        new_comments.append({"id": new_uuid(), "notebook_id": sn_id, "cell_id": cell_id,
-                                             "auto_comment": comments.get(cell)})
-                self.existing[submission.student] = (sa_id, notebooks)
-                continue
-            sa_id, notebooks = self.existing[submission.student]
-            if submission.timestamp is not None:
-                stamps.append({"b_id": sa_id, "b_timestamp": submission.timestamp})
-            for name, result in by_name.items():
-                grade_updates += [{"b_nb": notebooks[name], "b_cell": self.grade_cells[name][cell], "b_score": score}
-                                  for cell, score in result.scores.items()]
-                comment_updates += [{"b_nb": notebooks[name], "b_cell": self.comment_cells[name][cell], "b_text": text}
-                                    for cell, text in result.comments.items()]
-        for table, rows in ((student_t, new_students), (sa, new_sa), (sn, new_sn), (grade_t, new_grades),
-                            (comment_t, new_comments)):
-            if rows:
-                self.db.execute(table.insert(), rows)
-        if stamps:
-            self.db.execute(update(sa).where(sa.c.id == bindparam("b_id"))
-                            .values(timestamp=bindparam("b_timestamp")), stamps)
-        if grade_updates:
-            score = bindparam("b_score")
-            self.db.execute(update(grade_t).where(grade_t.c.notebook_id == bindparam("b_nb"),
-                                                  grade_t.c.cell_id == bindparam("b_cell"))
-                            .values(auto_score=score, needs_manual_grade=case(
-                                (grade_t.c.manual_score.is_not(None), True), (score.is_(None), True), else_=False)),
-                            grade_updates)
-        if comment_updates:
-            self.db.execute(update(comment_t).where(comment_t.c.notebook_id == bindparam("b_nb"),
-                                                    comment_t.c.cell_id == bindparam("b_cell"))
-                            .values(auto_comment=bindparam("b_text")), comment_updates)
-        self.db.commit()
-
-
 # -- static grading --------------------------------------------------------------------------------------------
 @dataclass
 class StaticSummary:
@@ -254,7 +120,7 @@ class StaticSummary:
         return lines
 
 
-def instructor_files(course: Course, assignment: str) -> list[tuple[Path, Path]]:
+def instructor_files(course: CourseConfig, assignment: str) -> list[tuple[Path, Path]]:
     """The exercise's non-notebook files that autograde copies over each submission: (source, relative path)."""
     folder = course.root / course.source / assignment
     return [(path, path.relative_to(folder)) for path in sorted(folder.rglob("*")) if path.is_file()
@@ -284,7 +150,7 @@ def _copy_files(folder: Path, dest: Path, instructor: list[tuple[Path, Path]]) -
         shutil.copyfile(path, dest / rel)
 
 
-def grade_submission(course: Course, assignment: str, student: str, exercise: list[ExerciseNotebook],
+def grade_submission(course: CourseConfig, assignment: str, student: str, exercise: list[ExerciseNotebook],
                      instructor: list[tuple[Path, Path]]) -> SubmissionGrades:
     """Grade one trainee's submission statically and write its autograded notebooks."""
     folder = course.submitted_dir(student, assignment)
@@ -312,19 +178,18 @@ def grade_submission(course: Course, assignment: str, student: str, exercise: li
     return SubmissionGrades(student, read_timestamp(folder), results)
 
 
-def grade_static(course: Course, assignment: str, students: list[str] | None = None, progress: bool = True,
+def grade_static(course: CourseConfig, assignment: str, students: list[str] | None = None, progress: bool = True,
                  batch: int = 200) -> StaticSummary:
     """Grade every submission of an assignment statically; commit the gradebook every ``batch`` submissions."""
-    from nbgrader.api import Gradebook
     from tqdm import tqdm
 
     if course.late_penalties:
-        raise ValueError("nbgrader_config.py sets a late-submission plugin (AssignLatePenalties.plugin_class), "
+        raise AttuneError("nbgrader_config.py sets a late-submission plugin (AssignLatePenalties.plugin_class), "
                          "which static grading does not apply; grade with plain `attune grade` (executed).")
     start = time.perf_counter()
     names = course.students(assignment) if students is None else students
     summary = StaticSummary()
-    with Gradebook(course.db_url, course_id=course.course_id) as gb:
+    with open_gradebook(course.db_url, course.course_id) as gb:
         exercise = exercise_notebooks(gb, assignment)
         instructor = instructor_files(course, assignment)
         writer = GradebookWriter(gb, assignment)
@@ -349,49 +214,6 @@ def grade_static(course: Course, assignment: str, students: list[str] | None = N
 
 
 # -- executed vs static -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Difference:
-    """A rubric cell whose executed score differs from the score of its answers as written."""
-
-    student: str
-    notebook: str
-    cell: str
-    executed: float | None
-    static: float
-    answer_cell: str
-
-    def line(self) -> str:
-        executed = "no score (the test cell did not run)" if self.executed is None else f"{self.executed:g}"
-        return (f"{self.student} {self.notebook} {self.cell}: executed {executed}, as written {self.static:g} "
-                "(recorded)")
-
-    def comment(self) -> str:
-        executed = "did not report a score" if self.executed is None else f"gave {self.executed:g}"
-        return (f"{FLAG_PREFIX} when this notebook was run, its test cell {self.cell} {executed}, but the answers "
-                f"as written earn {self.static:g}. {self.static:g} was recorded; please review this submission.")
-
-
-def differences(record_entry: dict, student: str, notebook: str, answer_cells: dict[str, str]) -> list[Difference]:
-    """Differences in one autograded notebook's grading record (nothing if it was graded statically only)."""
-    found = []
-    for cell, entry in record_entry.get("cells", {}).items():
-        if "executed" in entry and differs(entry["executed"], entry["static"]):
-            found.append(Difference(student, notebook, cell, entry["executed"], entry["static"], answer_cells[cell]))
-    return found
-
-
-def flag(gb: Any, assignment: str, found: Iterable[Difference]) -> None:
-    """Mark each differing cell as needing a grader, with a comment on its answer cell (shown in formgrader)."""
-    for difference in found:
-        grade = gb.find_grade(difference.cell, difference.notebook, assignment, difference.student)
-        grade.needs_manual_grade = True
-        comment = gb.find_comment(difference.answer_cell, difference.notebook, assignment, difference.student)
-        text = difference.comment()
-        if not (comment.auto_comment or "").startswith(FLAG_PREFIX):
-            comment.auto_comment = text if not comment.auto_comment else f"{text}\n{comment.auto_comment}"
-    gb.db.commit()
-
-
 @dataclass
 class Comparison:
     differences: list[Difference] = field(default_factory=list)
@@ -400,15 +222,12 @@ class Comparison:
     compared: int = 0
 
 
-def compare(course: Course, assignment: str, apply_flags: bool = True) -> Comparison:
+def compare(course: CourseConfig, assignment: str, apply_flags: bool = True) -> Comparison:
     """Read every autograded notebook's grading record; list (and flag) executed-vs-static differences."""
-    from nbgrader.api import Gradebook
-
     result = Comparison()
-    with Gradebook(course.db_url, course_id=course.course_id) as gb:
+    with open_gradebook(course.db_url, course.course_id) as gb:
         exercise = exercise_notebooks(gb, assignment)
-        for submission in gb.assignment_submissions(assignment):
-            student = submission.student.id
+        for student in submitted_students(gb, assignment):
             for notebook in exercise:
                 answers = {r.test_cell: r.answer_cell for r in notebook.rubric}
                 path = course.autograded_dir(student, assignment) / f"{notebook.name}.ipynb"
@@ -427,21 +246,8 @@ def compare(course: Course, assignment: str, apply_flags: bool = True) -> Compar
     return result
 
 
-def flagged_for_review(gb: Any, assignment: str) -> list[dict]:
-    """Rubric cells flagged by the cross-check, for the report: who, which cell, and the comment."""
-    rows = []
-    for submission in gb.assignment_submissions(assignment):
-        for notebook in submission.notebooks:
-            for comment in notebook.comments:
-                if (comment.auto_comment or "").startswith(FLAG_PREFIX):
-                    rows.append({"student": submission.student.id, "assignment": assignment,
-                                 "notebook": notebook.name, "cell": comment.name,
-                                 "comment": comment.auto_comment.splitlines()[0]})
-    return rows
-
-
 # -- executed grading, sharded ----------------------------------------------------------------------------------
-def is_complete(course: Course, assignment: str, student: str, notebooks: Iterable[str], how: str) -> bool:
+def is_complete(course: CourseConfig, assignment: str, student: str, notebooks: Iterable[str], how: str) -> bool:
     """Whether a submission's grading finished: every autograded notebook exists, parses, and carries Attune's
     record, which is written in the last step of grading (a run killed half-way leaves no record), and the
     submission is not newer than what was graded (a resubmission is graded again, as nbgrader autograde does)."""
@@ -468,7 +274,7 @@ class Shard:
     log: str
 
 
-def shard_commands(course: Course, assignment: str, pending: list[str], everyone: list[str], shards: int,
+def shard_commands(course: CourseConfig, assignment: str, pending: list[str], everyone: list[str], shards: int,
                    db_url: str | None, log_dir: Path) -> list[Shard]:
     """Split the pending trainees into at most ``shards`` runs of nbgrader autograde (round robin)."""
     groups = [pending[i::shards] for i in range(shards)]
@@ -538,34 +344,13 @@ class ExecutedSummary:
         return lines
 
 
-def prepare(course: Course, assignment: str, students: list[str]) -> list[str]:
-    """Create every trainee in the gradebook before fanning out (parallel creation of one new trainee is a
-    duplicate-key race in nbgrader); return the assignment's notebook names."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(course.db_url, course_id=course.course_id) as gb:
-        try:
-            notebooks = [n.name for n in gb.find_assignment(assignment).notebooks]
-        except MissingEntry:
-            raise SystemExit(f"attune grade: {assignment} is not in the gradebook ({course.db_url}); run "
-                             f"`nbgrader generate_assignment {assignment}` first.") from None
-        known = {s.id for s in gb.students}
-        for student in students:
-            if student not in known:
-                gb.add_student(student)
-    # Attune's autograde steps open the gradebook without a course id, so nbgrader adds a "default_course" row on
-    # first use: shards doing that at the same moment fail on the duplicate key. Add it here, once.
-    Gradebook(course.db_url).close()
-    return notebooks
-
-
-def grade_executed(course: Course, assignment: str, workers: int = 1, scheduler: str | None = None,
+def grade_executed(course: CourseConfig, assignment: str, workers: int = 1, scheduler: str | None = None,
                    force: bool = False, progress: bool = True, db_override: str | None = None) -> ExecutedSummary:
     """Run `nbgrader autograde` over every pending submission, in ``workers`` local processes or as tasks on a
     Dask cluster. Finished submissions are skipped, so a killed run is completed by running it again."""
     start = time.perf_counter()
     everyone = course.students(assignment)
-    notebooks = prepare(course, assignment, everyone)
+    notebooks = register_students(course, assignment, everyone)
     pending = [s for s in everyone if force or not is_complete(course, assignment, s, notebooks, "executed")]
     summary = ExecutedSummary(students=len(everyone), already_done=len(everyone) - len(pending))
     log_dir = course.root / "grading-logs"

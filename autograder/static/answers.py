@@ -22,8 +22,14 @@ from dataclasses import dataclass
 from autograder.core.feedback import render_feedback
 from autograder.core.literals import Found, cell_source, hidden_tests, literal_assigned, value_assigned
 from autograder.core.scoring import CohortScorer, Rule, Score
+from course.errors import AttuneError
 
 GRADE_FUNCTION = "grade"
+
+
+class ExerciseError(AttuneError, ValueError):
+    """An exercise's own cells (its hidden tests, its answer cells, its reference) are not in the form `attune build`
+    writes: grading stops, naming the cell; the fix is the instructor's (rebuild the exercise)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def _grade_call(hidden: str) -> ast.Call | None:
 def rubric_cells(cells: Sequence[SourceCell]) -> list[RubricCell]:
     """The autograded parts of one notebook: every grade cell whose hidden test calls ``grade(...)``.
 
-    Raises ValueError naming the cell when a hidden test or its answer cell is not in the expected form:
+    Raises ExerciseError naming the cell when a hidden test or its answer cell is not in the expected form:
     these are the instructor's cells, so a mistake there must stop grading, not score silently.
     """
     found = []
@@ -106,20 +112,20 @@ def rubric_cells(cells: Sequence[SourceCell]) -> list[RubricCell]:
             # grade(globals().get("<variable>"), REFERENCE, ...): the variable is the first argument's string
             variable = first.args[0].value if isinstance(first, ast.Call) and first.args else None  # type: ignore
         except (ValueError, IndexError, AttributeError) as err:
-            raise ValueError(f"{where}: the grade(...) call is not in the generated form ({err}).") from None
+            raise ExerciseError(f"{where}: the grade(...) call is not in the generated form ({err}).") from None
         if not isinstance(variable, str) or "part" not in keywords or "points" not in keywords:
-            raise ValueError(f"{where}: expected grade(globals().get(\"<variable>\"), REFERENCE, part=..., "
-                             "points=...).")
+            raise ExerciseError(f"{where}: expected grade(globals().get(\"<variable>\"), REFERENCE, part=..., "
+                                "points=...).")
         reference = literal_assigned(hidden, "REFERENCE")
         if reference.problem:
-            raise ValueError(f"{where}: {reference.problem}.")
+            raise ExerciseError(f"{where}: {reference.problem}.")
         if cell.points is not None and float(keywords["points"]) != float(cell.points):
-            raise ValueError(f"{where}: grade(..., points={keywords['points']}) but the cell is worth {cell.points} "
-                             "points; rebuild the exercise (attune build).")
+            raise ExerciseError(f"{where}: grade(..., points={keywords['points']}) but the cell is worth "
+                                f"{cell.points} points; rebuild the exercise (attune build).")
         answer = [c.name for c in cells if c.solution and c.cell_type == "code"
                   and value_assigned(c.source, variable).problem != f"no assignment to {variable!r}"]
         if len(answer) != 1:
-            raise ValueError(f"{where}: expected one answer cell assigning {variable!r}, found {answer or 'none'}.")
+            raise ExerciseError(f"{where}: expected one answer cell assigning {variable!r}, found {answer or 'none'}.")
         found.append(RubricCell(cell.name, answer[0], variable, str(keywords["part"]), float(keywords["points"]),
                                 reference.value))
     return found

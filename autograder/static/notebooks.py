@@ -21,9 +21,11 @@ from typing import Any
 from autograder.core.literals import cell_source
 from autograder.core.scoring import CohortScorer, Rule
 from autograder.static.answers import (
+    ExerciseError,
     RubricCell,
     SourceCell,
     StaticGrade,
+    differs,
     grade_answers,
     nbgrader_cells,
     rubric_cells,
@@ -31,6 +33,8 @@ from autograder.static.answers import (
     unreadable,
 )
 
+FLAG_PREFIX = "Attune review:"  # starts every comment that flags a submission for review (formgrader shows it)
+RECORDED_LOG = "Attune recorded the scores of"  # logged once per notebook by SaveStaticGrades, after record()
 RECORD_KEY = "attune"  # notebook metadata written by Attune's grading: scores per rubric cell, and how graded
 NO_RESPONSE = "No response."  # nbgrader's auto comment for an untouched answer cell
 
@@ -60,7 +64,7 @@ class ExerciseNotebook:
             try:
                 scorers[r.test_cell] = scorer(r, rules[r.part])
             except ValueError as err:
-                raise ValueError(f"{name}: test cell {r.test_cell!r}: {err}") from None
+                raise ExerciseError(f"{name}: test cell {r.test_cell!r}: {err}") from None
         return cls(name, cells, rubric, rules, scorers)
 
 
@@ -216,9 +220,9 @@ def grade_notebook(nb: dict | None, exercise: ExerciseNotebook, problem: str | N
             elif not source.points:
                 result.scores[source.name] = 0.0
             else:
-                raise ValueError(f"{exercise.name}: cell {source.name!r} is an autograded test worth {source.points:g} "
-                                 "points that is not an Attune rubric part; static grading cannot score it. Grade "
-                                 "this exercise with plain `attune grade` (executed).")
+                raise ExerciseError(f"{exercise.name}: cell {source.name!r} is an autograded test worth "
+                                    f"{source.points:g} points that is not an Attune rubric part; static grading "
+                                    "cannot score it. Grade this exercise with plain `attune grade` (executed).")
         if source.solution:
             if cell is None or nb is None:
                 continue
@@ -278,3 +282,35 @@ def recorded(nb: Mapping) -> dict | None:
     """Attune's grading record in an autograded notebook, or None if Attune's grading did not finish it."""
     entry = nb.get("metadata", {}).get(RECORD_KEY) if isinstance(nb, Mapping) else None
     return entry if isinstance(entry, dict) and "graded" in entry else None
+
+
+# -- executed vs static ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Difference:
+    """A rubric cell whose executed score differs from the score of its answers as written."""
+
+    student: str
+    notebook: str
+    cell: str
+    executed: float | None
+    static: float
+    answer_cell: str
+
+    def line(self) -> str:
+        executed = "no score (the test cell did not run)" if self.executed is None else f"{self.executed:g}"
+        return (f"{self.student} {self.notebook} {self.cell}: executed {executed}, as written {self.static:g} "
+                "(recorded)")
+
+    def comment(self) -> str:
+        executed = "did not report a score" if self.executed is None else f"gave {self.executed:g}"
+        return (f"{FLAG_PREFIX} when this notebook was run, its test cell {self.cell} {executed}, but the answers "
+                f"as written earn {self.static:g}. {self.static:g} was recorded; please review this submission.")
+
+
+def differences(record_entry: dict, student: str, notebook: str, answer_cells: dict[str, str]) -> list[Difference]:
+    """Differences in one autograded notebook's grading record (nothing if it was graded statically only)."""
+    found = []
+    for cell, entry in record_entry.get("cells", {}).items():
+        if "executed" in entry and differs(entry["executed"], entry["static"]):
+            found.append(Difference(student, notebook, cell, entry["executed"], entry["static"], answer_cells[cell]))
+    return found
