@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from autograder.core.scoring import Rule
 
-if TYPE_CHECKING:
-    from course.rubric import Rubric
+
+class Rubric(Protocol):
+    """What simulated coders need of a rubric (course.rubric.Rubric has it): its codes and their groups. A
+    protocol, so this pure module does not import the learning side."""
+
+    @property
+    def code_ids(self) -> tuple[str, ...]: ...
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+    def codes_in_group(self, group: str) -> tuple[str, ...]: ...
 
 PROFILES = ("near-expert", "lenient", "severe", "reflection-confuser", "careless")
 # The shipped rubric's near neighbours, chosen by hand (some cross groups: a reassurance is mistaken for a
