@@ -294,7 +294,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.adapters.gradebook import check_gradebook
-    from autograder.orchestration.grading import compare, grade_executed, grade_static
+    from autograder.orchestration.compare import compare
+    from autograder.orchestration.executed import grade_executed
+    from autograder.orchestration.static_run import grade_static
 
     root = Path(args.course).resolve() if args.course else grading_root()
     course = _course_config(args, root)

@@ -152,7 +152,7 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     from autograder.instructor.analytics import Thresholds
     from autograder.instructor.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
     from autograder.instructor.report import write_outputs
-    from autograder.orchestration.grading import compare
+    from autograder.orchestration.compare import compare
 
     started = time.perf_counter()
     exercises = list(exercises or default_exercises(source_root))

@@ -7,8 +7,8 @@ releases the exercise; N simulated trainees (autograder.core.simulate's coder pr
 would and their notebooks are written to submitted/. Then, side by side in one run:
 
 1. parse floor: read each submitted notebook, parse its JSON and pull every answer literal out with `ast`;
-2. static: `attune grade --static` (autograder.orchestration.grading.grade_static): the same reading, plus scoring, the
-   gradebook rows and the autograded notebooks written;
+2. static: `attune grade --static` (autograder.orchestration.static_run.grade_static): the same reading, plus
+   scoring, the gradebook rows and the autograded notebooks written;
 3. executed: `nbgrader autograde` (the project's config, one call) on the first K of the same submissions.
 
 It prints per-notebook times and their ratios, and checks that the executed and static grades are equal on
@@ -39,7 +39,7 @@ from autograder.core.literals import cell_source, value_assigned  # noqa: E402
 from autograder.core.simulate import cohort_profiles  # noqa: E402
 from autograder.demo import answer_notebook  # noqa: E402
 from autograder.instructor.cohort import graded_parts  # noqa: E402
-from autograder.orchestration.grading import grade_static  # noqa: E402
+from autograder.orchestration.static_run import grade_static  # noqa: E402
 
 
 def make_cohort(course: Path, exercise: str, n: int, seed: int = 11) -> list[Path]:

@@ -28,7 +28,7 @@ from postgres import postgres_url  # noqa: F401  (a fixture: see tests/postgres.
 
 from autograder.adapters.config import CourseConfig
 from autograder.authoring.exercises import nbgrader_env, run_nbgrader
-from autograder.orchestration.grading import is_complete
+from autograder.orchestration.executed import is_complete
 
 pytestmark = pytest.mark.nbgrader
 ASSIGNMENT = "ex00"

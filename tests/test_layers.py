@@ -133,7 +133,7 @@ def test_the_checker_reports_every_upward_import():
             Import("course.parts", 9, "autograder.static.answers"),  # learning side -> static: up
             Import("autograder.static.answers", 4, "course.errors"),  # down to the foundation: fine
             Import("autograder.instructor.cohort", 5, "autograder.authoring.build"),  # same rank: fine
-            Import("autograder.cli", 7, "autograder.orchestration.grading"),  # down: fine
+            Import("autograder.cli", 7, "autograder.orchestration.compare"),  # down: fine
             Import("autograder.core.literals", 2, "json")]  # not ours: fine
     assert upward(fake) == [
         "autograder.core.scoring:3 (core) imports autograder.adapters.gradebook (adapters, a higher layer)",
@@ -146,10 +146,10 @@ def test_the_checker_reads_imports_inside_functions(tmp_path, monkeypatch):
     monkeypatch.setattr(test_layers, "ROOT", tmp_path)
     module = tmp_path / "autograder" / "core" / "sneaky.py"
     module.parent.mkdir(parents=True)
-    module.write_text("import math\n\n\ndef f():\n    from autograder.orchestration.grading import compare\n"
+    module.write_text("import math\n\n\ndef f():\n    from autograder.orchestration.compare import compare\n"
                       "    from . import scoring\n    return compare, scoring\n")
     found = imports(module, {"autograder.core.scoring"})
-    assert [(i.line, i.target) for i in found] == [(1, "math"), (5, "autograder.orchestration.grading"),
+    assert [(i.line, i.target) for i in found] == [(1, "math"), (5, "autograder.orchestration.compare"),
                                                    (6, "autograder.core.scoring")]
-    assert upward(found) == ["autograder.core.sneaky:5 (core) imports autograder.orchestration.grading "
+    assert upward(found) == ["autograder.core.sneaky:5 (core) imports autograder.orchestration.compare "
                              "(orchestration, a higher layer)"]

@@ -16,7 +16,7 @@ from autograder.core.feedback import WIDTH, wrap
 from autograder.core.literals import Computed, cell_source, value_assigned
 from autograder.core.scoring import CohortScorer, score_items
 from autograder.instructor.cohort import source_cells as cohort_source_cells
-from autograder.orchestration.grading import read_submitted, read_timestamp
+from autograder.orchestration.submissions import read_submitted, read_timestamp
 from autograder.static.answers import SourceCell, nbgrader_cells, rubric_cells
 from autograder.static.notebooks import checksum
 from course.errors import AttuneError
@@ -180,7 +180,7 @@ def test_timestamps_read_as_nbgrader_reads_them(tmp_path, stamp):
 
 def test_static_grading_refuses_a_course_with_late_penalties(tmp_path):
     from autograder.adapters.config import CourseConfig
-    from autograder.orchestration.grading import grade_static
+    from autograder.orchestration.static_run import grade_static
 
     (tmp_path / "nbgrader_config.py").write_text(
         (ROOT / "nbgrader_config.py").read_text()
