@@ -206,8 +206,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     include = [x.strip() for x in args.include.split(",") if x.strip()]
     root = init_course(Path(args.folder), course_id=args.course_id, include=include, own_rubric=args.own_rubric)
-    print(f"Made the course folder {root}. Next:\n  cd {args.folder}\n  attune validate && attune build && "
-          "attune exercises\nSee its README.md.")
+    print(f"Made the course folder {root}. Next, in it (cd {args.folder}): write the example's key in "
+          "solutions/first-call/keys/ (or replace the example with your own content), then\n"
+          "  attune validate && attune build\nIts README.md has the rest.")
     return 0
 
 
