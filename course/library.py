@@ -37,8 +37,8 @@ def content_folders() -> tuple[Path, ...]:
         own = list(_chosen)
     else:
         own = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
-        here = Path.cwd() / FOLDER
-        if here.is_dir():
+        here = _nearest_content(Path.cwd())
+        if here is not None:
             own.append(here)
     found: list[Path] = []
     for folder in (*own, SHIPPED):
@@ -46,6 +46,15 @@ def content_folders() -> tuple[Path, ...]:
         if folder not in found:
             found.append(folder)
     return tuple(found)
+
+
+def _nearest_content(start: Path) -> Path | None:
+    """content/ in ``start`` (a released exercise's folder), else the content/ of the course folder around it (a
+    lesson or notebook of one's own anywhere in a course made by `attune init`)."""
+    if (start / FOLDER).is_dir():
+        return start / FOLDER
+    return next((f / FOLDER for f in start.parents
+                 if (f / FOLDER).is_dir() and (f / "nbgrader_config.py").is_file()), None)
 
 
 @contextmanager

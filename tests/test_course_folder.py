@@ -97,3 +97,14 @@ def test_lab_opens_the_courses_readme_in_a_course_of_ones_own(tmp_path: Path) ->
     course = init_course(tmp_path / "c")
     assert any(a.endswith("/lab/tree/README.md") for a in lab_command(course, []))
     assert any(a.endswith("/lab/tree/course/lessons/00-start-here.ipynb") for a in lab_command(ROOT, []))
+
+
+def test_a_notebook_anywhere_in_a_course_folder_finds_its_content(tmp_path: Path, monkeypatch) -> None:
+    course = init_course(tmp_path / "c")
+    lessons = course / "lessons" / "week-one"
+    lessons.mkdir(parents=True)
+    monkeypatch.chdir(lessons)  # a kernel starts in its notebook's folder
+    assert content_folders()[0] == (course / "content").resolve()
+    assert load_part("example-first-call").items == {f"T{i}": ("code", "empathy") for i in range(1, 5)}
+    monkeypatch.chdir(tmp_path)  # outside any course: the shipped curriculum only
+    assert content_folders() == (SHIPPED,)
