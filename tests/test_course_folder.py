@@ -108,3 +108,21 @@ def test_a_notebook_anywhere_in_a_course_folder_finds_its_content(tmp_path: Path
     assert load_part("example-first-call").items == {f"T{i}": ("code", "empathy") for i in range(1, 5)}
     monkeypatch.chdir(tmp_path)  # outside any course: the shipped curriculum only
     assert content_folders() == (SHIPPED,)
+
+
+def test_an_exercise_finds_a_key_in_the_courses_own_keys_folder(tmp_path: Path) -> None:
+    """`attune import` writes the keys of imported transcripts to <course>/keys/; the exercise's own keys/ wins."""
+    from autograder.authoring.build import key_file, load_key
+
+    course = init_course(tmp_path / "c")
+    exercise = next(x for x in course_exercises(course / "solutions") if x.entry.id == "first-call")
+    own = course / "solutions" / "first-call" / "keys" / "example-first-call.yaml"
+    assert key_file(exercise.keys, "example-first-call") == own
+    shared = course / "keys" / "example-first-call.yaml"
+    shared.parent.mkdir()
+    own.rename(shared)
+    assert key_file(exercise.keys, "example-first-call") == shared
+    assert load_key(exercise.keys, "example-first-call")["transcript"] == "example-first-call"
+    shared.unlink()
+    with pytest.raises(ContentError, match=r"first-call/keys/example-first-call.yaml: no reference answers"):
+        load_key(exercise.keys, "example-first-call")

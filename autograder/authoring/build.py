@@ -69,10 +69,12 @@ class Manifest(_Strict):
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise of a course and the folder its keys are in (the course's own, or the shipped curriculum's)."""
+    """One exercise of a course and the folders its keys are in, searched in order: the exercise's keys/, then the
+    course's own keys/ (where `attune import` puts the keys of imported transcripts); the shipped curriculum's for
+    an included exercise."""
 
     entry: ExerciseEntry
-    keys: Path
+    keys: tuple[Path, ...]
 
 
 def load_manifest(solutions: Path) -> Manifest:
@@ -98,8 +100,9 @@ def course_exercises(solutions: Path) -> list[Exercise]:
             if exercise_id not in shipped:
                 raise ContentError(f"{manifest_path}: include: {exercise_id!r} is not a shipped exercise; known: "
                                    f"{', '.join(shipped)}.")
-            found.append(Exercise(shipped[exercise_id], SHIPPED_SOLUTIONS / exercise_id / KEYS_DIR))
-    found += [Exercise(e, solutions / e.id / KEYS_DIR) for e in manifest.exercises]
+            found.append(Exercise(shipped[exercise_id], (SHIPPED_SOLUTIONS / exercise_id / KEYS_DIR,)))
+    course_keys = solutions.parent / KEYS_DIR
+    found += [Exercise(e, (solutions / e.id / KEYS_DIR, course_keys)) for e in manifest.exercises]
     ids = [x.entry.id for x in found]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
@@ -108,11 +111,17 @@ def course_exercises(solutions: Path) -> list[Exercise]:
     return found
 
 
-def load_key(keys: Path, part: str) -> dict:
-    path = keys / f"{part}.yaml"
+def key_file(keys: Path | tuple[Path, ...], part: str) -> Path:
+    """The key file of ``part``: the first of the key folders that has one (else where the first would have it)."""
+    folders = (keys,) if isinstance(keys, Path) else keys
+    return next((f / f"{part}.yaml" for f in folders if (f / f"{part}.yaml").is_file()), folders[0] / f"{part}.yaml")
+
+
+def load_key(keys: Path | tuple[Path, ...], part: str) -> dict:
+    path = key_file(keys, part)
     if not path.is_file():
-        raise ContentError(f"{path}: no reference answers for part {part!r} of {keys.parent.name}; write this key "
-                           "file.")
+        raise ContentError(f"{path}: no reference answers for part {part!r} of {path.parent.parent.name}; write "
+                           "this key file.")
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     if not isinstance(data, dict):
@@ -282,8 +291,9 @@ HOW_SCORED = {
 }
 
 
-def build_exercise(entry: ExerciseEntry, keys: Path) -> nbformat.NotebookNode:
-    """The nbgrader source notebook of one exercise, its references read from the key files in ``keys``."""
+def build_exercise(entry: ExerciseEntry, keys: Path | tuple[Path, ...]) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of one exercise, its references read from the key files in ``keys`` (a folder,
+    or folders searched in order)."""
     from course.items import load_item_set
     from course.parts import load_part
 
@@ -325,7 +335,7 @@ notebook (Ctrl+S). What your instructor grades is the saved notebook file, nothi
             _manual_cells(cells, number, p, keys)
             continue
         part = load_part(p.part)
-        key_path = keys / f"{p.part}.yaml"
+        key_path = key_file(keys, p.part)
         # Session metrics are computed from the coded-session data itself; every other part has a key file.
         key = {} if part.kind == "metrics" else load_key(keys, p.part)
         reference = reference_for(p.part, key, str(key_path))
@@ -415,7 +425,7 @@ def _manual_points(item_set: Any) -> float:
     return float((item_set.points_per_response + 1) * len(item_set.items))  # + 1 per self-coded response
 
 
-def _manual_cells(cells: _Cells, number: int, p: PartEntry, keys: Path) -> None:
+def _manual_cells(cells: _Cells, number: int, p: PartEntry, keys: Path | tuple[Path, ...]) -> None:
     from course.items import load_item_set
     from course.parts import load_part
 
