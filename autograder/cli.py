@@ -212,6 +212,26 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from autograder.authoring.importers.core import Options
+    from autograder.authoring.importers.transcripts import import_transcript
+
+    root = course_root()
+    if root == Path(__file__).resolve().parent.parent:  # the shipped course: its content is the package's
+        raise AttuneError("run this inside a course folder of your own (make one with `attune init DIR`); the "
+                          "shipped course's transcripts are not written by commands.")
+    options = Options(id=args.id, listener=tuple(n.strip() for n in args.listener.split(",") if n.strip()),
+                      client=args.client, title=args.title, tier=args.tier, context=args.context)
+    done = import_transcript(args.format, Path(args.file), options, root,
+                             names=Path(args.names) if args.names else None, force=args.force)
+    for warning in done.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    t = done.transcript
+    print(f"wrote {done.path.relative_to(root)}: {len(t.turns)} turns ({len(t.therapist_turns)} by {t.therapist} "
+          f"to code, {len(t.turns) - len(t.therapist_turns)} by {t.client}). Check it, then `attune validate`.")
+    return 0
+
+
 def _thresholds(args: argparse.Namespace):
     from autograder.instructor.analytics import Thresholds
 
@@ -365,6 +385,19 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--own-rubric", action="store_true",
                       help="start the course's own rubric (content/rubric.yaml) from a copy of the shipped one")
     init.set_defaults(func=cmd_init)
+    imp = sub.add_parser("import", help="make a transcript of your course from text, WebVTT, SRT or Word")
+    imp.add_argument("format", choices=["text", "vtt", "srt", "docx"], help="the file's format")
+    imp.add_argument("file", help="the file to import")
+    imp.add_argument("--id", required=True, help="the transcript's id (and file name), e.g. maya-first-session")
+    imp.add_argument("--listener", required=True, metavar="NAME[,NAME]",
+                     help="the listener's speaker label(s) as written in the file, e.g. Counsellor or \"Speaker 1\"")
+    imp.add_argument("--client", metavar="NAME", help="the client's label (default: the one other speaker)")
+    imp.add_argument("--title", help="the transcript's title (default: from the id)")
+    imp.add_argument("--tier", choices=["beginner", "intermediate", "advanced"], default="beginner")
+    imp.add_argument("--context", help="who the client is, where they talk and what brought them")
+    imp.add_argument("--names", metavar="CSV", help="pseudonymise: a CSV of real name,pseudonym (header optional)")
+    imp.add_argument("--force", action="store_true", help="replace the transcript if it exists")
+    imp.set_defaults(func=cmd_import)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="write solutions/exNN notebooks from exercises.yaml, content and keys")

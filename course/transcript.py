@@ -13,6 +13,7 @@ from course.loading import check_id_matches_file, load_model, require_unique
 
 TRANSCRIPTS_DIR = CONTENT_DIR / "transcripts"
 Tier = Literal["beginner", "intermediate", "advanced"]
+TIMESTAMP = r"^[0-9]{2,}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}$"
 
 
 class Turn(BaseModel):
@@ -21,6 +22,10 @@ class Turn(BaseModel):
     id: str = Field(pattern=r"^[CT][1-9][0-9]*$", description="C<n> for client turns, T<n> for therapist turns.")
     speaker: Literal["client", "therapist"]
     text: str = Field(min_length=1)
+    # Where the turn is in a recording it was imported from (`attune import`), kept so an instructor can go back
+    # to the audio; optional, and nothing the trainee sees.
+    start: str | None = Field(default=None, pattern=TIMESTAMP, description="HH:MM:SS.mmm into the recording.")
+    end: str | None = Field(default=None, pattern=TIMESTAMP, description="HH:MM:SS.mmm into the recording.")
 
     @model_validator(mode="after")
     def _id_matches_speaker(self) -> Turn:
