@@ -212,14 +212,21 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _own_course_root() -> Path:
+    """The course folder around the current folder, which must be one's own: commands never write the shipped
+    course's content (the package's)."""
+    root = course_root()
+    if root == Path(__file__).resolve().parent.parent:
+        raise AttuneError("run this inside a course folder of your own (make one with `attune init DIR`); the "
+                          "shipped course's transcripts are not written by commands.")
+    return root
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from autograder.authoring.importers.core import Options
     from autograder.authoring.importers.transcripts import import_transcript
 
-    root = course_root()
-    if root == Path(__file__).resolve().parent.parent:  # the shipped course: its content is the package's
-        raise AttuneError("run this inside a course folder of your own (make one with `attune init DIR`); the "
-                          "shipped course's transcripts are not written by commands.")
+    root = _own_course_root()
     options = Options(id=args.id, listener=tuple(n.strip() for n in args.listener.split(",") if n.strip()),
                       client=args.client, title=args.title, tier=args.tier, context=args.context)
     done = import_transcript(args.format, Path(args.file), options, root,
@@ -229,6 +236,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     t = done.transcript
     print(f"wrote {done.path.relative_to(root)}: {len(t.turns)} turns ({len(t.therapist_turns)} by {t.therapist} "
           f"to code, {len(t.turns) - len(t.therapist_turns)} by {t.client}). Check it, then `attune validate`.")
+    return 0
+
+
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    from autograder.authoring.importers.corpus import CorpusColumns, import_corpus
+
+    root = _own_course_root()
+
+    def labels(value: str) -> list[str]:
+        return [x.strip() for x in value.split(",") if x.strip()]
+
+    columns = CorpusColumns(transcript=args.transcript_col, position=args.position_col, speaker=args.speaker_col,
+                            text=args.text_col, annotator=args.annotator_col)
+    report = import_corpus(Path(args.file), course_root=root, columns=columns, listener=labels(args.listener),
+                           client=labels(args.client), mapping_path=Path(args.mapping) if args.mapping else None,
+                           key_annotator=args.key_annotator, prefix=args.prefix, tier=args.tier, force=args.force)
+    print(report.format())
+    print("Next: pseudonymise and check the transcripts, write each key's why: in keys/, then `attune validate`.")
     return 0
 
 
@@ -385,19 +410,43 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--own-rubric", action="store_true",
                       help="start the course's own rubric (content/rubric.yaml) from a copy of the shipped one")
     init.set_defaults(func=cmd_init)
-    imp = sub.add_parser("import", help="make a transcript of your course from text, WebVTT, SRT or Word")
-    imp.add_argument("format", choices=["text", "vtt", "srt", "docx"], help="the file's format")
-    imp.add_argument("file", help="the file to import")
-    imp.add_argument("--id", required=True, help="the transcript's id (and file name), e.g. maya-first-session")
-    imp.add_argument("--listener", required=True, metavar="NAME[,NAME]",
+    imp = sub.add_parser("import", help="make transcripts of your course from text, WebVTT, SRT, Word or a CSV corpus")
+    formats = imp.add_subparsers(dest="format", required=True)
+    one = argparse.ArgumentParser(add_help=False)  # what the one-transcript formats share
+    one.add_argument("file", help="the file to import")
+    one.add_argument("--id", required=True, help="the transcript's id (and file name), e.g. maya-first-session")
+    one.add_argument("--listener", required=True, metavar="NAME[,NAME]",
                      help="the listener's speaker label(s) as written in the file, e.g. Counsellor or \"Speaker 1\"")
-    imp.add_argument("--client", metavar="NAME", help="the client's label (default: the one other speaker)")
-    imp.add_argument("--title", help="the transcript's title (default: from the id)")
-    imp.add_argument("--tier", choices=["beginner", "intermediate", "advanced"], default="beginner")
-    imp.add_argument("--context", help="who the client is, where they talk and what brought them")
-    imp.add_argument("--names", metavar="CSV", help="pseudonymise: a CSV of real name,pseudonym (header optional)")
-    imp.add_argument("--force", action="store_true", help="replace the transcript if it exists")
-    imp.set_defaults(func=cmd_import)
+    one.add_argument("--client", metavar="NAME", help="the client's label (default: the one other speaker)")
+    one.add_argument("--title", help="the transcript's title (default: from the id)")
+    one.add_argument("--tier", choices=["beginner", "intermediate", "advanced"], default="beginner")
+    one.add_argument("--context", help="who the client is, where they talk and what brought them")
+    one.add_argument("--names", metavar="CSV", help="pseudonymise: a CSV of real name,pseudonym (header optional)")
+    one.add_argument("--force", action="store_true", help="replace the transcript if it exists")
+    for name, text in (("text", "plain text with speaker labels"), ("vtt", "WebVTT from a recorded video call"),
+                       ("srt", "SubRip subtitles"), ("docx", "a Word document")):
+        formats.add_parser(name, parents=[one], help=text).set_defaults(func=cmd_import)
+    corpus = formats.add_parser("csv", help="transcripts (and key drafts) from a research corpus in CSV or TSV, "
+                                            "one row per utterance")
+    corpus.add_argument("file", help="the corpus file (.csv, .tsv; UTF-8, the delimiter is detected)")
+    corpus.add_argument("--transcript-col", required=True, metavar="COLUMN", help="the column of transcript ids")
+    corpus.add_argument("--position-col", required=True, metavar="COLUMN",
+                        help="the column of each utterance's position (a whole number: the turn order)")
+    corpus.add_argument("--speaker-col", required=True, metavar="COLUMN", help="the column of speaker labels")
+    corpus.add_argument("--text-col", required=True, metavar="COLUMN", help="the column of utterance texts")
+    corpus.add_argument("--listener", required=True, metavar="L[,L]",
+                        help="the speaker labels of the listener (therapist, counsellor), comma-separated")
+    corpus.add_argument("--client", required=True, metavar="C[,C]", help="the speaker labels of the client")
+    corpus.add_argument("--annotator-col", metavar="COLUMN",
+                        help="the column of annotator ids, where rows repeat once per annotator")
+    corpus.add_argument("--key-annotator", metavar="NAME",
+                        help="whose codes become the key drafts (the others' become second-coding records)")
+    corpus.add_argument("--mapping", metavar="YAML", help="label values -> the rubric's codes and empathy levels "
+                                                          "(without it, only the transcripts are written)")
+    corpus.add_argument("--prefix", default="corpus", help="prefix of the transcript ids (default: corpus)")
+    corpus.add_argument("--tier", choices=["beginner", "intermediate", "advanced"], default="intermediate")
+    corpus.add_argument("--force", action="store_true", help="replace files written by an earlier import")
+    corpus.set_defaults(func=cmd_import_csv)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="write solutions/exNN notebooks from exercises.yaml, content and keys")
