@@ -179,9 +179,37 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"attune build: {unknown[0]} is not in solutions/exercises.yaml", file=sys.stderr)
         return 2
     for exercise in chosen:
-        path = write_exercise(exercise, solutions)
+        path = write_exercise(exercise, solutions, allow_open=tuple(args.allow_open))
         print(f"built {path.relative_to(root)}")
     return 0
+
+
+def cmd_second_coding(args: argparse.Namespace) -> int:
+    """A blind coding notebook for a colleague; with --collect, their coding as a second-coding record."""
+    import shlex
+
+    from autograder.instructor.second_coding import collect, write_blind_notebook
+
+    root = course_root()
+    if args.collect:
+        path = collect(root, args.transcript, args.coder, Path(args.collect), force=args.force)
+        print(f"wrote {_shown(path)}: the key as it is now (first) and {args.coder}'s coding (second). Next: "
+              f"`attune agreement {args.transcript}`, then decide each disagreement (Adjudicate in a notebook).")
+        return 0
+    path = write_blind_notebook(root, args.transcript, args.coder, force=args.force)
+    print(f"wrote {_shown(path)}: {args.transcript} and the rubric's form, no key. Send it to {args.coder}; collect "
+          f"the saved notebook with `attune second-coding {args.transcript} --coder {shlex.quote(args.coder)} "
+          "--collect FILE`.")
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    """Agreement between the keys and their second codings, and every disagreement with whether it is resolved."""
+    from autograder.instructor.agreement_report import agreement_report
+
+    report = agreement_report(course_root(), args.transcripts, resamples=args.resamples, seed=args.seed)
+    print(report.text)
+    return 3 if args.open_fails and report.open else 0
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
@@ -449,8 +477,25 @@ def main(argv: list[str] | None = None) -> int:
     corpus.set_defaults(func=cmd_import_csv)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")
     validate.set_defaults(func=cmd_validate)
+    second = sub.add_parser("second-coding", help="a blind coding notebook of a transcript for a colleague; "
+                                                  "--collect turns it into a second-coding record")
+    second.add_argument("transcript", help="the transcript id")
+    second.add_argument("--coder", required=True, help="the second coder's name (it names the files)")
+    second.add_argument("--collect", metavar="FILE", help="their saved notebook (.ipynb) or a YAML file of codes: "
+                                                         "write keys/second-coding/TRANSCRIPT.CODER.yaml")
+    second.add_argument("--force", action="store_true", help="replace the notebook or record if it exists")
+    second.set_defaults(func=cmd_second_coding)
+    agree = sub.add_parser("agreement", help="agreement of the keys with their blind second codings, and every "
+                                             "disagreement with whether it is resolved")
+    agree.add_argument("transcripts", nargs="*", help="transcript ids (default: every record of the course)")
+    agree.add_argument("--open-fails", action="store_true", help="exit 3 if a disagreement is still open")
+    agree.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    agree.add_argument("--seed", type=int, default=20240614, help="bootstrap seed (default 20240614)")
+    agree.set_defaults(func=cmd_agreement)
     build = sub.add_parser("build", help="write solutions/exNN notebooks from exercises.yaml, content and keys")
     build.add_argument("assignments", nargs="*", help="exercise ids (default: all)")
+    build.add_argument("--allow-open", action="append", default=[], metavar="TRANSCRIPT",
+                       help="build although this transcript's second coding has undecided disagreements (repeatable)")
     build.set_defaults(func=cmd_build)
     exercises = sub.add_parser("exercises", help="regenerate exercises/ from solutions/ with nbgrader")
     exercises.add_argument("assignments", nargs="*", help="assignment names (default: all in solutions/)")

@@ -14,10 +14,14 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from autograder.core.agreement import (
     adjacent_agreement,
+    alpha_from_table,
+    bootstrap_interval,
     cohen_kappa,
+    contingency_table,
     fleiss_kappa,
     icc,
     interpret,
+    kappa_from_table,
     krippendorff_alpha,
     percent_agreement,
 )
@@ -186,3 +190,52 @@ def test_interpretation_bands() -> None:
     assert interpret(0.7, "krippendorff") == "tentative"
     with pytest.raises(ValueError):
         interpret(float("nan"))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_two_rater_alpha_from_the_contingency_table_matches_the_krippendorff_package(seed: int, level: str) -> None:
+    rng = np.random.default_rng(500 + seed)
+    n = int(rng.integers(5, 120))
+    a = rng.integers(1, 6, n)
+    b = noisy_copy(rng, a, [1, 2, 3, 4, 5], rng.uniform(0.3, 0.9))
+    scale = [1, 2, 3, 4, 5, 6, 7]  # levels nobody used change nothing
+    table, cats = contingency_table(a.tolist(), b.tolist(), scale)
+    assert cats == scale and table.sum() == n
+    theirs = krippendorff.alpha(reliability_data=np.array([a, b], dtype=float), level_of_measurement=level)
+    assert alpha_from_table(table, scale, level) == pytest.approx(theirs, abs=1e-10)
+    assert alpha_from_table(table, scale, level) == pytest.approx(krippendorff_alpha([a, b], level), abs=1e-10)
+    assert kappa_from_table(table, "quadratic") == pytest.approx(
+        cohen_kappa_score(a, b, weights="quadratic", labels=scale), abs=1e-12)
+
+
+def test_alpha_and_kappa_from_a_table_degenerate_cases() -> None:
+    with pytest.raises(ValueError, match="only one value"):
+        alpha_from_table([[3, 0], [0, 0]], ["SR", "CR"])
+    with pytest.raises(ValueError, match="no unit"):
+        alpha_from_table([[0, 0], [0, 0]], ["SR", "CR"])
+    with pytest.raises(ValueError, match="2 x 2"):
+        alpha_from_table([[1, 0], [0, 1]], ["SR", "CR", "OQ"])
+    with pytest.raises(ValueError, match="undefined"):
+        kappa_from_table([[4, 0], [0, 0]])
+
+
+def test_bootstrap_interval_is_a_seeded_percentile_interval_over_units() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.integers(1, 6, 60)
+    b = noisy_copy(rng, a, [1, 2, 3, 4, 5], 0.6)
+    levels = [1, 2, 3, 4, 5]
+
+    def weighted(t: np.ndarray) -> float:
+        return kappa_from_table(t, "quadratic")
+
+    got = bootstrap_interval(a.tolist(), b.tolist(), weighted, categories=levels, resamples=500, seed=3)
+    # The same draws by hand: resample the units, compute the statistic with the plain function, take percentiles.
+    draws = np.random.default_rng(3).integers(0, 60, size=(500, 60))
+    by_hand = [cohen_kappa_score(a[d], b[d], weights="quadratic", labels=levels) for d in draws]
+    assert (got.low, got.high) == pytest.approx(tuple(np.quantile(by_hand, [0.025, 0.975])), abs=1e-12)
+    assert got.low <= weighted(contingency_table(a.tolist(), b.tolist(), levels)[0]) <= got.high
+    assert bootstrap_interval(a.tolist(), b.tolist(), weighted, categories=levels, resamples=500, seed=3) == got
+    assert (got.resamples, got.seed, got.confidence, got.undefined) == (500, 3, 0.95, 0)
+    with pytest.raises(ValueError, match="undefined"):
+        bootstrap_interval(["SR"] * 5, ["SR"] * 5, kappa_from_table, resamples=50)

@@ -477,9 +477,44 @@ check_format(globals().get("{v}"), "{s.id}")
 """, grade=True, points=0, tags=(RUN_ALL_GOES_ON,))
 
 
-def write_exercise(exercise: Exercise, solutions: Path) -> Path:
-    """Write one exercise's source notebook, and the course's own content it needs beside it; return its path."""
+def open_second_codings(exercise: Exercise) -> dict[str, dict[Path, list[str]]]:
+    """The open disagreements of the second-coding records of an exercise's transcripts, in its key folders:
+    {transcript: {record: [turns]}} (see course.adjudication)."""
+    from course.adjudication import load_yaml, open_disagreements, record_files
+
+    found: dict[str, dict[Path, list[str]]] = {}
+    for p in exercise.entry.parts:
+        for folder in exercise.keys:
+            for record in record_files(folder, p.part):
+                turns = [d.turn for d in open_disagreements(load_yaml(record))]
+                if turns:
+                    found.setdefault(p.part, {})[record] = turns
+    return found
+
+
+def second_coding_gate(exercise: Exercise, allow_open: tuple[str, ...] | list[str] = ()) -> None:
+    """Refuse to build an exercise while a disagreement between a key and its second coding is open, unless the
+    instructor allows that transcript by name (`attune build --allow-open TRANSCRIPT`)."""
+    blocked = {t: r for t, r in open_second_codings(exercise).items() if t not in allow_open}
+    if not blocked:
+        return
+    lines = [f"{exercise.entry.id}: not built: the key and its second coding disagree, undecided, on"]
+    for transcript, records in blocked.items():
+        for record, turns in records.items():
+            lines.append(f"  - {transcript}: {', '.join(turns)} ({record.parent.parent.parent.name}/"
+                         f"{record.parent.parent.name}/{record.parent.name}/{record.name})")
+    first = next(iter(blocked))
+    lines.append(f"See them with `attune agreement {first}`, decide them in a notebook (from "
+                 f"course.widgets.adjudication import Adjudicate; Adjudicate(\"{first}\")), or build anyway with "
+                 f"`attune build --allow-open {first}`.")
+    raise ContentError("\n".join(lines))
+
+
+def write_exercise(exercise: Exercise, solutions: Path, allow_open: tuple[str, ...] | list[str] = ()) -> Path:
+    """Write one exercise's source notebook, and the course's own content it needs beside it; return its path.
+    Not while a second coding of one of its transcripts has an open disagreement (unless ``allow_open`` names it)."""
     entry = exercise.entry
+    second_coding_gate(exercise, allow_open)
     path = solutions / entry.id / entry.notebook
     notebook = build_exercise(entry, exercise.keys)  # first: a key or content problem leaves nothing written
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ Krippendorff (2011, "Computing Krippendorff's alpha-reliability").
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,12 +22,17 @@ Weights = Literal["linear", "quadratic"] | None
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 __all__ = [
+    "BootstrapInterval",
     "ICCResult",
     "adjacent_agreement",
+    "alpha_from_table",
+    "bootstrap_interval",
     "cohen_kappa",
+    "contingency_table",
     "fleiss_kappa",
     "icc",
     "interpret",
+    "kappa_from_table",
     "krippendorff_alpha",
     "percent_agreement",
 ]
@@ -79,16 +84,111 @@ def cohen_kappa(
     """
     if weights not in (None, "linear", "quadratic"):
         raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
+    observed, _cats = contingency_table(rater_a, rater_b, categories)
+    return _kappa_from_table(observed, weights)
+
+
+def _indexed(rater_a: Sequence[Any], rater_b: Sequence[Any],
+             categories: Sequence[Any] | None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """The units both raters rated, as indices into the categories (given, or the sorted values used)."""
     a, b = _pairs(rater_a, rater_b)
     cats = list(categories) if categories is not None else sorted(set(a) | set(b))
     index = {c: i for i, c in enumerate(cats)}
     unknown = sorted({str(v) for v in a + b if v not in index})
     if unknown:
         raise ValueError(f"values not among the categories: {', '.join(unknown)}")
+    return np.array([index[x] for x in a], dtype=int), np.array([index[y] for y in b], dtype=int), cats
+
+
+def contingency_table(rater_a: Sequence[Any], rater_b: Sequence[Any],
+                      categories: Sequence[Any] | None = None) -> tuple[np.ndarray, list[Any]]:
+    """(table, categories): table[i][j] = units rater a put in category i and rater b in j (units rated by both)."""
+    ia, ib, cats = _indexed(rater_a, rater_b, categories)
     k = len(cats)
-    observed = np.zeros((k, k))
-    np.add.at(observed, ([index[x] for x in a], [index[y] for y in b]), 1)
+    observed = np.bincount(ia * k + ib, minlength=k * k).reshape(k, k).astype(float)
+    return observed, cats
+
+
+def kappa_from_table(table: Sequence[Sequence[float]] | np.ndarray, weights: Weights = None) -> float:
+    """Cohen's kappa from a two-rater contingency table whose rows and columns are the categories in scale order."""
+    if weights not in (None, "linear", "quadratic"):
+        raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
+    observed = np.asarray(table, dtype=float)
+    if observed.sum() == 0:
+        raise ValueError("no unit was rated by both raters")
     return _kappa_from_table(observed, weights)
+
+
+def alpha_from_table(table: Sequence[Sequence[float]] | np.ndarray, values: Sequence[Any],
+                     level: Level = "nominal") -> float:
+    """Krippendorff's alpha of two raters who both rated every unit counted in ``table`` (a contingency table over
+    ``values``, in scale order; numbers for interval and ratio). Equal to :func:`krippendorff_alpha` on the same
+    pairs: with two values per unit the coincidence matrix is the table plus its transpose."""
+    if level not in ("nominal", "ordinal", "interval", "ratio"):
+        raise ValueError(f"level must be nominal, ordinal, interval or ratio, not {level!r}")
+    observed = np.asarray(table, dtype=float)
+    if observed.shape != (len(values), len(values)):
+        raise ValueError(f"the table is {observed.shape[0]} x {observed.shape[1]}, for {len(values)} values")
+    coincidences = observed + observed.T
+    marginals = coincidences.sum(axis=1)
+    if marginals.sum() == 0:
+        raise ValueError("no unit has two or more ratings, so nothing can be compared")
+    if np.count_nonzero(marginals) < 2:
+        raise ValueError("alpha is undefined: only one value occurs in the data, so there is no disagreement to expect")
+    return _alpha_from_coincidences(coincidences, list(values), level)
+
+
+def _alpha_from_coincidences(coincidences: np.ndarray, values: list[Any], level: Level) -> float:
+    marginals = coincidences.sum(axis=1)
+    total = marginals.sum()
+    delta = _distance(values, marginals, level)
+    observed = float((coincidences * delta).sum())
+    expected = float((np.outer(marginals, marginals) * delta).sum()) / (total - 1)
+    return 1.0 - observed / expected
+
+
+@dataclass(frozen=True)
+class BootstrapInterval:
+    """A percentile bootstrap interval over units: ``resamples`` draws of the units with replacement (``seed``);
+    ``undefined`` of them gave no value (one category only, say) and are left out."""
+
+    low: float
+    high: float
+    confidence: float
+    resamples: int
+    seed: int
+    undefined: int
+
+
+def bootstrap_interval(rater_a: Sequence[Any], rater_b: Sequence[Any], statistic: Callable[[np.ndarray], float],
+                       *, categories: Sequence[Any] | None = None, resamples: int = 2000, seed: int = 0,
+                       confidence: float = 0.95) -> BootstrapInterval:
+    """A percentile bootstrap interval for a two-rater statistic computed from the contingency table (see
+    :func:`contingency_table`; e.g. ``lambda t: kappa_from_table(t, "quadratic")``), resampling the units rated
+    by both. Deterministic for a given ``seed``. A resample on which the statistic is undefined (it raises
+    ValueError) is left out; if half or more are, the interval is undefined too (ValueError)."""
+    if resamples < 1:
+        raise ValueError("resamples must be at least 1")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0 and 1, not {confidence!r}")
+    ia, ib, cats = _indexed(rater_a, rater_b, categories)
+    n, k = len(ia), len(cats)
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    cells = ia[draws] * k + ib[draws] + (np.arange(resamples) * k * k)[:, None]
+    tables = np.bincount(cells.ravel(), minlength=resamples * k * k).reshape(resamples, k, k).astype(float)
+    values = []
+    for t in tables:
+        try:
+            values.append(statistic(t))
+        except ValueError:
+            continue
+    undefined = resamples - len(values)
+    if not values or undefined * 2 >= resamples:
+        raise ValueError(f"the interval is undefined: the statistic is undefined on {undefined} of {resamples} "
+                         "resamples (too few units, or almost all in one category)")
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(np.asarray(values), [tail, 1 - tail])
+    return BootstrapInterval(float(low), float(high), confidence, resamples, seed, undefined)
 
 
 def _disagreement_weights(k: int, weights: Weights) -> np.ndarray:
@@ -281,12 +381,7 @@ def krippendorff_alpha(data: Sequence[Sequence[Any]] | np.ndarray, level: Level 
     for vals in units:
         counts = np.bincount([index[v] for v in vals], minlength=m).astype(float)
         coincidences += (np.outer(counts, counts) - np.diag(counts)) / (len(vals) - 1)
-    marginals = coincidences.sum(axis=1)
-    total = marginals.sum()
-    delta = _distance(values, marginals, level)
-    observed = float((coincidences * delta).sum())
-    expected = float((np.outer(marginals, marginals) * delta).sum()) / (total - 1)
-    return 1.0 - observed / expected
+    return _alpha_from_coincidences(coincidences, values, level)
 
 
 def _distance(values: list[Any], marginals: np.ndarray, level: Level) -> np.ndarray:
