@@ -168,7 +168,7 @@ def _check_exercises() -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from autograder.authoring.build import course_exercises, write_exercise
+    from autograder.authoring.build import course_exercises, second_coding_gate, write_exercise
 
     root = course_root()
     solutions = root / "solutions"
@@ -178,6 +178,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if unknown:
         print(f"attune build: {unknown[0]} is not in solutions/exercises.yaml", file=sys.stderr)
         return 2
+    for exercise in chosen:  # every gate first: a refused build writes none of the exercises
+        second_coding_gate(exercise, tuple(args.allow_open))
     for exercise in chosen:
         path = write_exercise(exercise, solutions, allow_open=tuple(args.allow_open))
         print(f"built {path.relative_to(root)}")

@@ -166,3 +166,13 @@ def test_a_second_coder_per_record_and_the_widget_names_the_record(course):
     gate = open_second_codings(course_exercises(course / "solutions")[0])
     assert {p.name: turns for p, turns in gate[TRANSCRIPT].items()} == {
         f"{TRANSCRIPT}.ana-lima.yaml": ["T2", "T3"], f"{TRANSCRIPT}.cleo.yaml": ["T3"]}
+
+
+def test_a_refused_build_writes_none_of_the_exercises(course, capsys):
+    """The gate is checked for every exercise before any is written: ex00 (listed first) is not built either."""
+    manifest = course / "solutions" / "exercises.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("include: []", "include: [ex00]"),
+                        encoding="utf-8")
+    assert main(["build"]) == 1
+    assert f"{TRANSCRIPT}: T2, T3" in capsys.readouterr().err
+    assert not (course / "solutions" / "ex00").exists()
