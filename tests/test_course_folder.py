@@ -54,7 +54,8 @@ def test_init_on_the_command_line_and_validate_names_the_turns_to_write(tmp_path
     capsys.readouterr()
     assert main(["validate"]) == 1
     err = capsys.readouterr().err
-    assert "example-first-call.yaml: 4 turn(s) to fix" in err and "- T1: write its code:" in err
+    assert "example-first-call.yaml: 4 turn(s) to fix" in err
+    assert "- T1: no behaviour code, no empathy level, no rationale" in err
     assert main(["init", str(tmp_path / "c")]) == 1
     assert "attune init: " in capsys.readouterr().err
 

@@ -169,16 +169,13 @@ def reference_for(part_id: str, key: dict, key_path: str) -> dict[str, dict[str,
 
 
 def _coding_entry_problem(entry: Any, part: Any) -> str | None:
-    """What is wrong with one key entry under the rubric in force (a known code, a level on its scale, a reason)."""
-    if not isinstance(entry, dict) or any(entry.get(k) in (None, "") for k in ("code", "empathy", "why")):
-        return "write its code:, empathy: and why: (the reason trainees learn from)"
-    codes, levels = part.rules["code"].values, part.rules["empathy"].values
-    if entry["code"] not in codes:
-        return (f"code {entry['code']!r} is not in the rubric in force ({', '.join(codes)}); a course with its own "
-                "rubric cannot include exercises keyed with another")
-    if entry["empathy"] not in levels:
-        return f"empathy {entry['empathy']!r} is not on the rubric's scale ({min(levels)}-{max(levels)})"
-    return None
+    """What is wrong with one key entry under the rubric in force: the KeyCoder's own check (course.keys)."""
+    from course.keys import entry_problem
+
+    problem = entry_problem(entry, tuple(part.rules["code"].values), tuple(part.rules["empathy"].values))
+    if problem and "is not in the rubric in force" in problem:
+        problem += " (a course with its own rubric cannot include exercises keyed with another)"
+    return problem
 
 
 def read_coded_session(path: Path) -> tuple[list[str], list[int]]:
