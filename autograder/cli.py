@@ -281,7 +281,8 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
                             text=args.text_col, annotator=args.annotator_col)
     report = import_corpus(Path(args.file), course_root=root, columns=columns, listener=labels(args.listener),
                            client=labels(args.client), mapping_path=Path(args.mapping) if args.mapping else None,
-                           key_annotator=args.key_annotator, prefix=args.prefix, tier=args.tier, force=args.force)
+                           key_annotator=args.key_annotator, prefix=args.prefix, tier=args.tier, force=args.force,
+                           names=Path(args.names) if args.names else None)
     print(report.format())
     print("Next: pseudonymise and check the transcripts, write each key's why: in keys/, then `attune validate`.")
     return 0
@@ -475,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
                                                           "(without it, only the transcripts are written)")
     corpus.add_argument("--prefix", default="corpus", help="prefix of the transcript ids (default: corpus)")
     corpus.add_argument("--tier", choices=["beginner", "intermediate", "advanced"], default="intermediate")
+    corpus.add_argument("--names", metavar="CSV", help="pseudonymise: a CSV of real name,pseudonym (header optional)")
     corpus.add_argument("--force", action="store_true", help="replace files written by an earlier import")
     corpus.set_defaults(func=cmd_import_csv)
     validate = sub.add_parser("validate", help="check the rubric, transcripts and scenarios")

@@ -332,3 +332,21 @@ def test_attune_import_csv_from_inside_a_course_folder(tmp_path):
     validated = subprocess.run([sys.executable, "-m", "autograder.cli", "validate"], cwd=course, capture_output=True,
                                text=True, timeout=120)
     assert "ok  content/transcripts/corpus-session-01.yaml" in validated.stdout
+
+
+def test_names_are_replaced_and_contact_details_left_are_warned_about(tmp_path):
+    corpus = tmp_path / "intake.csv"
+    corpus.write_text("conv,pos,who,text\n"
+                      'c1,1,client,"Maya here. My email is m.okafor@example.org, by the way."\n'
+                      'c1,2,listener,"Thanks for reaching out, Maya."\n'
+                      'c1,3,client,"Call me on 07700 900123 after six; Okafor on the buzzer."\n'
+                      'c1,4,listener,"You would rather talk by phone."\n', encoding="utf-8")
+    names = tmp_path / "names.csv"
+    names.write_text("real,pseudonym\nMaya Okafor,Lena Brandt\nMaya,Lena\nOkafor,Brandt\n", encoding="utf-8")
+    report = import_corpus(corpus, course_root=tmp_path / "course", columns=CorpusColumns("conv", "pos", "who", "text"),
+                           listener=["listener"], client=["client"], names=names)
+    text = (tmp_path / "course" / "content" / "transcripts" / "corpus-c1.yaml").read_text(encoding="utf-8")
+    assert "Maya" not in text and "Okafor on" not in text and "Lena here" in text and "Brandt on the buzzer" in text
+    assert any("@example.org" in w and "e-mail" in w for w in report.warnings), report.warnings
+    assert any("07700 900123" in w and "phone" in w for w in report.warnings), report.warnings
+    assert "WARNING: 2 place(s)" in report.format()

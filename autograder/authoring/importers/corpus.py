@@ -37,7 +37,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
@@ -135,6 +135,7 @@ class ImportReport:
     key_annotator: str | None = None
     problems: list[Problem] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what looks like contact details or a date of birth
 
     def format(self, limit: int = 50) -> str:
         """The report as printed: counts, files written, then the problems (the first ``limit``)."""
@@ -151,6 +152,10 @@ class ImportReport:
             lines.append(f"Wrote {len(self.written)} files in {', '.join(folders)}.")
             lines.append("Before using them: pseudonymise names, places and dates in the texts, write each "
                          "transcript's context and each key's why:.")
+        if self.warnings:
+            lines.append(f"WARNING: {len(self.warnings)} place(s) look like an e-mail address, a phone number or a "
+                         "date of birth; pseudonymise them (--names) or edit the transcripts:")
+            lines += [f"  - {w}" for w in self.warnings[:limit]]
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")
             lines += [f"  - {p}" for p in self.problems[:limit]]
@@ -303,7 +308,7 @@ def plan_corpus(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]]]
                 mapping: LabelMapping | None = None, key_annotator: str | None = None,
                 prefix: str = DEFAULT_PREFIX, title_prefix: str = DEFAULT_TITLE_PREFIX,
                 tier: str = "intermediate", client_name: str = "Client", listener_name: str = "Counsellor",
-                delimiter: str | None = None) -> CorpusPlan:
+                delimiter: str | None = None, replace_names: Callable[[str], str] | None = None) -> CorpusPlan:
     """What importing the corpus would write: ``rows`` are (line in the file, cells) after the ``header`` row.
 
     ContentError (naming ``source``, or the mapping file, and lines) for what a person must fix before anything is
@@ -318,7 +323,8 @@ def plan_corpus(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]]]
     if tier not in get_args(Tier):
         raise AttuneError(f"tier {tier!r}: choose one of {', '.join(get_args(Tier))}.")
     report = ImportReport(source=source)
-    corpus, annotators, errors = _read_rows(rows, len(header), index, speakers, mapping, key_annotator, report)
+    corpus, annotators, errors = _read_rows(rows, len(header), index, speakers, mapping, key_annotator, report,
+                                            replace_names)
     if errors:
         raise ContentError(_listing(f"{source}: {len(errors)} problem(s) to fix before anything is written:", errors))
     if columns.annotator is not None:
@@ -407,7 +413,8 @@ def _column_index(header: Sequence[str], columns: CorpusColumns, mapping: LabelM
 
 def _read_rows(rows: Iterable[tuple[int, Sequence[str]]], header_width: int, index: dict[str, int],
                speakers: dict[str, str], mapping: LabelMapping | None, key_annotator: str | None,
-               report: ImportReport) -> tuple[dict[str, dict[int, _Utterance]], set[str], list[str]]:
+               report: ImportReport, replace_names: Callable[[str], str] | None = None,
+               ) -> tuple[dict[str, dict[int, _Utterance]], set[str], list[str]]:
     """The utterances of each corpus transcript by position, every annotator's coding of each; and the errors."""
     corpus: dict[str, dict[int, _Utterance]] = {}
     annotators: set[str] = set()
@@ -445,6 +452,8 @@ def _read_rows(rows: Iterable[tuple[int, Sequence[str]]], header_width: int, ind
         annotators.add(annotator)
         utterances = corpus.setdefault(corpus_id, {})
         text = _clean(cells[i_text])
+        if replace_names is not None:  # pseudonymised before anything else sees the text
+            text = replace_names(text)
         utterance = utterances.get(position)
         if utterance is None:
             utterance = utterances[position] = _Utterance(line, speaker, text)
@@ -750,8 +759,10 @@ def corpus_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]],
 def import_corpus(path: Path | str, *, course_root: Path, columns: CorpusColumns, listener: Sequence[str],
                   client: Sequence[str], mapping_path: Path | str | None = None, key_annotator: str | None = None,
                   prefix: str = DEFAULT_PREFIX, title_prefix: str = DEFAULT_TITLE_PREFIX,
-                  tier: str = "intermediate", force: bool = False) -> ImportReport:
+                  tier: str = "intermediate", force: bool = False, names: Path | str | None = None) -> ImportReport:
     """Import a CSV/TSV corpus into ``course_root`` (see the module's docstring for what is written where).
+    ``names``: a CSV of real name,pseudonym whose names are replaced in every utterance; afterwards the report's
+    warnings list what still looks like an e-mail address, a phone number or a date of birth.
 
     The rubric in force is the course's (its content/rubric.yaml, else the shipped one). Raises AttuneError
     (ContentError) with nothing written for anything to fix; returns the report (counts, files, problems).
@@ -772,10 +783,15 @@ def import_corpus(path: Path | str, *, course_root: Path, columns: CorpusColumns
             raise ContentError(f"{mapping_path}: file not found.")
         mapping = parse_mapping(mapping_path.read_text(encoding="utf-8"), str(mapping_path), rubric.code_ids,
                                 rubric.empathy_levels)
+    from autograder.authoring.importers.privacy import load_names, replacer, text_warnings
+
+    replace_names = replacer(load_names(Path(names))) if names is not None else None
     header, rows, delimiter = corpus_rows(path)
     plan = plan_corpus(header, rows, source=str(path), columns=columns, listener=listener, client=client,
                        mapping=mapping, key_annotator=key_annotator, prefix=prefix, title_prefix=title_prefix,
-                       tier=tier, delimiter=delimiter)
+                       tier=tier, delimiter=delimiter, replace_names=replace_names)
+    plan.report.warnings = [f"{tid}, {turn['id']}: {hit}" for tid, data in plan.transcripts.items()
+                            for turn in data["turns"] for hit in text_warnings(turn["text"])]
     shipped = sorted(i for i in plan.transcripts if (SHIPPED / "transcripts" / f"{i}.yaml").is_file())
     if shipped:
         raise ContentError(f"{path}: transcript id(s) of the shipped curriculum: {', '.join(shipped)}; choose "

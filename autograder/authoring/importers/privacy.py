@@ -89,11 +89,15 @@ LOOKS_LIKE = {
 
 def privacy_warnings(transcript: Transcript) -> list[str]:
     """What still looks like an e-mail address, a phone number or a date of birth, with the turn it is in."""
+    return [f"{turn.id}: {hit}" for turn in transcript.turns for hit in text_warnings(turn.text)]
+
+
+def text_warnings(text: str) -> list[str]:
+    """What in ``text`` looks like an e-mail address, a phone number or a date of birth: "'...' looks like ..."."""
     found = []
-    for turn in transcript.turns:
-        for what, pattern in LOOKS_LIKE.items():
-            for match in pattern.finditer(turn.text):
-                if what == "a phone number" and sum(c.isdigit() for c in match.group(0)) < 7:
-                    continue  # too short for a phone number: a sum, a room number
-                found.append(f"{turn.id}: {match.group(0)!r} looks like {what}")
+    for what, pattern in LOOKS_LIKE.items():
+        for match in pattern.finditer(text):
+            if what == "a phone number" and sum(c.isdigit() for c in match.group(0)) < 7:
+                continue  # too short for a phone number: a sum, a room number
+            found.append(f"{match.group(0)!r} looks like {what}")
     return found
