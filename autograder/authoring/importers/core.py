@@ -135,6 +135,15 @@ def from_timedelta(value: timedelta) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
+def timed_cues(source: Path, utterances: list[Utterance], problems: Sequence[str]) -> Parsed:
+    """What a subtitle parser (WebVTT, SRT) found: one error for every problem, else its cues in spoken order."""
+    if problems:
+        raise problems_error(source, problems)
+    parsed = Parsed(source, utterances)
+    order_cues(parsed)
+    return parsed
+
+
 def order_cues(parsed: Parsed) -> None:
     """Cues in order of their start (a stable sort keeps the file's order for equal starts), with a warning for
     cues that overlap: people talking over each other, which the turns cannot show."""

@@ -11,10 +11,9 @@ from autograder.authoring.importers.core import (
     Parsed,
     Utterance,
     from_timedelta,
-    order_cues,
-    problems_error,
     read_text,
     split_label,
+    timed_cues,
 )
 
 BRACKETED = re.compile(r"^\[(?P<label>[^\]\d][^\]]{0,40})\]\s*(?P<text>.*)$")  # [ANN] text (not [00:01] or [laughs])
@@ -75,11 +74,7 @@ def parse_text(text: str, source: Path) -> Parsed:
                 continue
             if said:
                 utterances.append(Utterance(speaker, said, start, end, n))
-    if problems:
-        raise problems_error(source, problems)
-    parsed = Parsed(source, utterances)
-    order_cues(parsed)
-    return parsed
+    return timed_cues(source, utterances, problems)
 
 
 def parse_file(path: Path) -> Parsed:

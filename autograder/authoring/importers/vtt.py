@@ -11,10 +11,10 @@ from autograder.authoring.importers.core import (
     ImportProblem,
     Parsed,
     Utterance,
-    order_cues,
     problems_error,
     read_text,
     split_label,
+    timed_cues,
 )
 
 _TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3})\s*-->\s*((?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3})")
@@ -64,11 +64,7 @@ def parse_text(text: str, source: Path) -> Parsed:
             continue
         utterances.append(Utterance(speaker, said, caption.start, caption.end, line))
         previous = speaker
-    if problems:
-        raise problems_error(source, problems)
-    parsed = Parsed(source, utterances)
-    order_cues(parsed)
-    return parsed
+    return timed_cues(source, utterances, problems)
 
 
 def parse_file(path: Path) -> Parsed:
