@@ -6,6 +6,8 @@ reads and writes of the autograde steps are autograder/adapters/gradebook.py's.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -130,20 +132,82 @@ class ScoreAnswersAsWritten(Preprocessor):
         return nb, resources
 
 
+# Messages whose content becomes outputs (or widget state) that the grader keeps in memory while a notebook runs.
+_SIZED_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error",
+                             "comm_open", "comm_msg"})
+
+
 class ResilientExecute(Execute):
-    """nbgrader's Execute, except that a kernel that dies (``os._exit``, a killed process, memory) does not
-    abort the submission: the cell where it died gets an error output, later cells stay unrun, and grading
-    goes on, so the answers as written are still scored and recorded (nbgrader would record nothing)."""
+    """nbgrader's Execute, run in the grading sandbox (autograder/adapters/sandbox.py), and hardened against what
+    the code it runs can do to the grader:
+
+    - a kernel that dies (``os._exit``, a killed process, memory, the sandbox's wall clock) does not abort the
+      submission: the cell where it died gets an error output, later cells stay unrun, and grading goes on, so the
+      answers as written are still scored and recorded (nbgrader would record nothing);
+    - a cell that outlives its timeout and ignores the interrupt ends the kernel, instead of making every later
+      cell wait out its own timeout;
+    - outputs stop being kept past ``GradingSandbox.output_mb`` per notebook (they would fill the grader's memory).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from autograder.adapters.sandbox import GradingSandbox, kernel_manager_class
+
+        given = "kernel_manager_class" in kwargs
+        super().__init__(*args, **kwargs)
+        if not given:
+            self.kernel_manager_class = kernel_manager_class(self.config)
+        self._output_limit = GradingSandbox(config=self.config).output_mb * 1024 * 1024
+        self._output_budget, self._output_dropped = self._output_limit, False
+
+    def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        if msg.get("msg_type") in _SIZED_MESSAGES:
+            self._output_budget -= len(repr(msg.get("content")))
+            if self._output_budget < 0:
+                if not self._output_dropped:
+                    self._output_dropped = True
+                    self.log.warning("Cell %s: the notebook's output passed GradingSandbox.output_mb; the rest is "
+                                     "dropped.", cell_index)
+                    cell.outputs.append(NotebookNode(output_type="stream", name="stderr", text=(
+                        "[Attune: this notebook's output passed the grading limit; the rest was not kept]\n")))
+                return None
+        return super().process_message(msg, cell, cell_index)
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict | None:
+        from nbclient.exceptions import DeadKernelError
+
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if not await self._kernel_answers(seconds=5):
+            await self.km.shutdown_kernel(now=True)
+            raise DeadKernelError(f"a cell ran past its {timeout} s and did not stop when interrupted")
+        return reply
+
+    async def _kernel_answers(self, seconds: float) -> bool:
+        """Whether the kernel answers a kernel_info request within ``seconds`` (it cannot while a cell still runs)."""
+        import time
+
+        msg_id = self.kc.kernel_info()
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await self.kc.get_shell_msg(timeout=left)
+            except Exception:  # queue.Empty when the time is up, or a closed channel
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
 
     def preprocess(self, nb: NotebookNode, resources: dict, km=None) -> tuple[NotebookNode, dict]:
         from nbclient.exceptions import DeadKernelError
 
+        self._output_budget, self._output_dropped = self._output_limit, False
         try:
             return super().preprocess(nb, resources, km=km)
         except (DeadKernelError, RuntimeError) as err:
             where = next((c for c in reversed(nb.cells) if c.cell_type == "code" and c.get("execution_count")), None)
-            self.log.error("The kernel stopped while running %s (%s); scoring the answers as written.",
-                           resources.get("nbgrader", {}).get("notebook"), err)
+            said = getattr(self.km, "kernel_log", lambda: "")().strip()
+            self.log.error("The kernel stopped while running %s (%s); scoring the answers as written.%s",
+                           resources.get("nbgrader", {}).get("notebook"), err,
+                           f" The kernel's last words: {said[-500:]}" if said else "")
             if where is not None:
                 where.outputs.append(NotebookNode(output_type="error", ename="KernelStopped",
                                                   evalue="the Python process ended while this cell ran",

@@ -58,6 +58,13 @@ c.Autograde.autograde_preprocessors = [
     nbgrader_steps.CheckCellMetadata,
 ]
 
+# Executed grading runs every kernel in Attune's sandbox (bubblewrap; autograder/adapters/sandbox.py): ResilientExecute
+# starts its kernels there, and this exporter stops autograde before the first submission when the sandbox cannot
+# start here (no bubblewrap, no user namespaces). Its limits are c.GradingSandbox.memory_mb, processes, disk_mb,
+# wall_seconds and output_mb; c.GradingSandbox.run_unsandboxed = True opts out, accepting that trainees' code then
+# runs with the grader's rights. A cell still has nbgrader's timeout (c.Execute.timeout, 30 s).
+c.Autograde.exporter_class = "autograder.adapters.sandbox.SandboxCheckedExporter"
+
 # Feedback shows scores and the printed per-turn feedback, never the hidden tests (the answer key):
 # nbgrader's default list would show them (jupyter/nbgrader#917), and a traceback in a hidden-test cell
 # would quote the key, so those tracebacks become one plain line first; what the trainee's own cells printed

@@ -20,6 +20,8 @@ trainees="$(toml trainee_group)"; instructors="$(toml instructor_group)"
 missing=()
 /usr/bin/python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# The instructor's executed grading runs each submission's kernel in bubblewrap (README: "The grading sandbox").
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install.sh: installing ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
