@@ -331,13 +331,28 @@ def _cohort(args: argparse.Namespace):
     return root, table, totals, review_flags(config), refused
 
 
+def _unsandboxed_note(root: Path) -> list[str]:
+    """The report's warning when some submissions were graded with the sandbox switched off; printed here too."""
+    from autograder.instructor.cohort import unsandboxed_submissions
+
+    found = unsandboxed_submissions(root)
+    if not found:
+        return []
+    note = (f"{len(found)} notebook(s) were graded WITHOUT the grading sandbox (c.GradingSandbox.run_unsandboxed "
+            "in nbgrader_config.py): their code ran with the grader's rights and could have changed the gradebook, "
+            "the course folder or classmates' work. Regrade them sandboxed, or with `attune grade --static`: "
+            + ", ".join(found[:20]) + (" ..." if len(found) > 20 else ""))
+    print(f"attune: {note}", file=sys.stderr)
+    return [note]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from autograder.instructor.report import write_outputs
 
     root, table, totals, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "report"
     paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=not args.no_feedback,
-                          review=review, refused=refused)
+                          review=review, refused=refused, notes=_unsandboxed_note(root))
     for name, path in paths.items():
         print(f"{name:<10} {path}")
     return 0
@@ -363,7 +378,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     root, table, totals, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "exports"
     paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False, review=review,
-                          refused=refused)
+                          refused=refused, notes=_unsandboxed_note(root))
     for name in ("totals", "items", "trainees", "canvas", "refused"):
         print(f"{name:<10} {paths[name]}")
     return 0

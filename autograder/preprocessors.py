@@ -7,6 +7,7 @@ The code lives in autograder/adapters/preprocessors.py.
 
 from autograder.adapters.preprocessors import (
     ClearTraineeOutputs,
+    GuardExecutedScores,
     HideHiddenTestErrors,
     ResilientExecute,
     RestoreCellMetadata,
@@ -15,5 +16,5 @@ from autograder.adapters.preprocessors import (
     ShowWidgetFallbacks,
 )
 
-__all__ = ["ClearTraineeOutputs", "HideHiddenTestErrors", "ResilientExecute", "RestoreCellMetadata",
-           "SaveStaticGrades", "ScoreAnswersAsWritten", "ShowWidgetFallbacks"]
+__all__ = ["ClearTraineeOutputs", "GuardExecutedScores", "HideHiddenTestErrors", "ResilientExecute",
+           "RestoreCellMetadata", "SaveStaticGrades", "ScoreAnswersAsWritten", "ShowWidgetFallbacks"]

@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from autograder.adapters import preprocessors
 from autograder.adapters.preprocessors import (
     ClearTraineeOutputs,
+    GuardExecutedScores,
     HideHiddenTestErrors,
     RestoreCellMetadata,
     ShowWidgetFallbacks,
@@ -112,3 +113,26 @@ def test_restore_cell_metadata_gives_back_the_gradebooks_metadata_and_drops_fals
     assert "nbgrader" not in nb.cells[3].metadata
     assert nb.cells[4].metadata == {"tags": ["mine"]}
     assert [c.source for c in nb.cells] == ["amira = {'T1': 1}", "amira = {}", "20.0", "x = 1", "y = 2"]
+
+
+def test_guard_executed_scores_turns_an_unrecordable_score_into_a_zero_and_keeps_recordable_ones():
+    from nbgrader.utils import determine_grade
+
+    def test_cell(grade_id: str, printed: str | None) -> NotebookNode:
+        outputs = [] if printed is None else [new_output("execute_result", data={"text/plain": printed},
+                                                         execution_count=1)]
+        return new_code_cell("score()", metadata=nbgrader(grade_id, grade=True, points=20), outputs=outputs)
+
+    cells = {"above": test_cell("above", "999.0"), "infinite": test_cell("infinite", "inf"),
+             "partial": test_cell("partial", "15.0"), "text": test_cell("text", "'all good'"),
+             "silent": test_cell("silent", None)}
+    nb = new_notebook(cells=list(cells.values()))
+    with pytest.raises(ValueError):  # what nbgrader's SaveAutoGrades meets without the guard: the submission fails
+        determine_grade(cells["above"])
+
+    nb, _ = GuardExecutedScores().preprocess(nb, {})
+
+    scores = {name: determine_grade(cell)[0] for name, cell in zip(cells, nb.cells, strict=True)}
+    # Recordable outputs keep nbgrader's reading (a non-number is full credit there: the cross-check flags it).
+    assert scores == {"above": 0, "infinite": 0, "partial": 15.0, "text": 20.0, "silent": 20.0}
+    assert "999.0" in nb.cells[0].outputs[0].evalue and nb.cells[0].outputs[0].ename == "UnrecordableScore"

@@ -43,6 +43,7 @@ class CourseConfig:
     feedback: str
     ignore: tuple[str, ...]
     late_penalties: bool = False  # a late-submission plugin is configured (only executed grading applies it)
+    sandbox: tuple[tuple[str, object], ...] = ()  # the c.GradingSandbox settings (autograder/adapters/sandbox.py)
 
     @classmethod
     def load(cls, root: Path, db_url: str | None = None, course_id: str | None = None) -> CourseConfig:
@@ -102,9 +103,10 @@ def load_config(root: Path, *, db_url: str | None = None, course_id: str | None 
     # nbgrader strips whitespace from the course id (its validator); an unset one is "", as nbgrader has it.
     course = (course_id if course_id is not None else coursedir.course_id).strip()
     late = "plugin_class" in config.get("AssignLatePenalties", {})
+    sandbox = tuple(sorted(config.get("GradingSandbox", {}).items()))
     return CourseConfig(root, url, course, coursedir.source_directory, coursedir.release_directory,
                         coursedir.submitted_directory, coursedir.autograded_directory, coursedir.feedback_directory,
-                        tuple(coursedir.ignore), late)
+                        tuple(coursedir.ignore), late, sandbox)
 
 
 def masked_url(url: str) -> str:

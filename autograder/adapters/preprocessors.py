@@ -199,7 +199,10 @@ class ResilientExecute(Execute):
     def preprocess(self, nb: NotebookNode, resources: dict, km=None) -> tuple[NotebookNode, dict]:
         from nbclient.exceptions import DeadKernelError
 
+        from autograder.adapters.sandbox import SandboxedKernelManager
+
         self._output_budget, self._output_dropped = self._output_limit, False
+        resources["attune_sandboxed"] = issubclass(self.kernel_manager_class, SandboxedKernelManager)
         try:
             return super().preprocess(nb, resources, km=km)
         except (DeadKernelError, RuntimeError) as err:
@@ -214,6 +217,32 @@ class ResilientExecute(Execute):
                                                   traceback=["KernelStopped: the Python process ended while this "
                                                              "cell ran; later cells were not run."]))
             return nb, resources
+
+
+class GuardExecutedScores(Preprocessor):
+    """Before nbgrader's SaveAutoGrades: a test cell whose run printed a score nbgrader cannot record (above the
+    cell's points, infinite, a result without text) would make nbgrader fail the whole submission, recording
+    nothing. Such an output becomes an error naming what was printed: the executed score is 0, the answers as
+    written are recorded, and the difference flags the cell for review."""
+
+    enabled = Bool(True, help="nbconvert skips preprocessors that are not enabled.").tag(config=True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
+        from nbgrader.utils import determine_grade, is_grade
+
+        if cell.cell_type != "code" or not is_grade(cell):
+            return cell, resources
+        try:
+            determine_grade(cell)
+        except (ValueError, KeyError, TypeError) as err:
+            shown = next((str(o.get("data", {}).get("text/plain", "(no text)"))[:80] for o in cell.outputs
+                          if o.get("output_type") == "execute_result"), "")
+            self.log.warning("Test cell %s printed %s, which nbgrader cannot record (%s); scored 0 when executed.",
+                             cell.metadata.nbgrader.get("grade_id"), shown, err)
+            cell.outputs = [NotebookNode(output_type="error", ename="UnrecordableScore", evalue=shown, traceback=[
+                f"UnrecordableScore: this test cell printed {shown}, which is not a score between 0 and "
+                f"{cell.metadata.nbgrader.get('points')}"])]
+        return cell, resources
 
 
 class SaveStaticGrades(Preprocessor):
@@ -243,6 +272,6 @@ class SaveStaticGrades(Preprocessor):
                                    executed)
         for difference in found:
             self.log.warning("Flagged for review: %s", difference.line())
-        record(nb, grades, "executed", executed, as_node=from_dict)
+        record(nb, grades, "executed", executed, as_node=from_dict, sandboxed=resources.get("attune_sandboxed"))
         self.log.info("%s %s %s", RECORDED_LOG, info["student"], info["notebook"])
         return nb, resources

@@ -270,7 +270,7 @@ class SandboxCheckedExporter(NotebookExporter):
             return
         refusal = settings.check()
         if refusal:
-            from nbgrader.apps.baseapp import NbGraderException
+            from nbgrader.converters.base import NbGraderException
 
             self.log.error("Autograde stopped: %s", refusal)
             raise NbGraderException(refusal)

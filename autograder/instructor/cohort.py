@@ -164,6 +164,23 @@ def review_flags(course: CourseConfig | Path, db_url: str | None = None,
     return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment"])
 
 
+def unsandboxed_submissions(course: CourseConfig | Path) -> list[str]:
+    """Autograded notebooks whose kernel ran without the grading sandbox (c.GradingSandbox.run_unsandboxed), as
+    "student/assignment/notebook"; their record says so (autograder.static.notebooks.record)."""
+    from autograder.static.notebooks import recorded
+
+    config = course if isinstance(course, CourseConfig) else load_config(course)
+    found = []
+    for path in sorted((config.root / config.autograded).glob("*/*/*.ipynb")):
+        try:
+            entry = recorded(read_notebook(path))
+        except (OSError, ValueError):
+            continue
+        if entry is not None and entry.get("sandboxed") is False:
+            found.append("/".join(path.relative_to(config.root / config.autograded).with_suffix("").parts))
+    return found
+
+
 def refused_submissions(course: CourseConfig | Path) -> pd.DataFrame:
     """Submissions `nbgrader collect` refused as made in another trainee's name (autograder.adapters.exchange): one row
     per refused inbound folder, columns autograder.adapters.exchange.FIELDS; empty (with the columns) if none was.

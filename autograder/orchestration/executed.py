@@ -124,6 +124,7 @@ def grade_executed(course: CourseConfig, assignment: str, workers: int = 1, sche
     """Run `nbgrader autograde` over every pending submission, in ``workers`` local processes or as tasks on a
     Dask cluster. Finished submissions are skipped, so a killed run is completed by running it again."""
     start = time.perf_counter()
+    refuse_without_sandbox(course)
     everyone = course.students(assignment)
     notebooks = register_students(course, assignment, everyone)
     pending = [s for s in everyone if force or not is_complete(course, assignment, s, notebooks, "executed")]
@@ -158,6 +159,17 @@ def grade_executed(course: CourseConfig, assignment: str, workers: int = 1, sche
     summary.incomplete = [s for s in pending if not is_complete(course, assignment, s, notebooks, "executed")]
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def refuse_without_sandbox(course: CourseConfig) -> None:
+    """Stop before any shard starts if the sandbox cannot run here (each nbgrader run would stop anyway, once per
+    shard, in its log): SandboxError saying why and what to do. A course that opted out is let through."""
+    from autograder.adapters.sandbox import GradingSandbox, SandboxError
+
+    settings = GradingSandbox(**dict(course.sandbox))
+    refusal = "" if settings.run_unsandboxed else settings.check()
+    if refusal:
+        raise SandboxError(refusal)
 
 
 def _on_sigterm_exit() -> Any:

@@ -255,9 +255,10 @@ def feedback_outputs(graded: StaticGrade) -> list[dict]:
 
 
 def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, float | None] | None = None,
-           as_node: Any = None) -> None:
+           as_node: Any = None, sandboxed: bool | None = None) -> None:
     """Write the static scores into the notebook: each rubric test cell's outputs, and a metadata record of
-    the static score (and the executed one, when the notebook ran) per rubric cell."""
+    the static score (and the executed one, when the notebook ran) per rubric cell; for an executed run, whether
+    its kernel ran in the grading sandbox."""
     cells = nbgrader_cells(nb["cells"])
     entries = {}
     for test_cell, graded in grades.static.items():
@@ -276,6 +277,8 @@ def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, fl
             entry["problem"] = graded.problem
         entries[test_cell] = entry
     nb.setdefault("metadata", {})[RECORD_KEY] = {"graded": how, "cells": entries}
+    if sandboxed is not None:
+        nb["metadata"][RECORD_KEY]["sandboxed"] = sandboxed
 
 
 def recorded(nb: Mapping) -> dict | None:

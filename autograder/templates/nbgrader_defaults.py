@@ -35,7 +35,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # trainee's code runs in the same kernel as the hidden tests and could fake any score there, so for every rubric
 # part the score recorded is the one of the answers as written, computed before anything runs; the executed
 # test's score is kept beside it and a difference flags the submission for review (`attune grade --compare`).
-# ResilientExecute is nbgrader's Execute, except that a dying kernel no longer aborts the submission; and
+# ResilientExecute is nbgrader's Execute, except that a dying kernel no longer aborts the submission;
+# GuardExecutedScores turns a test output nbgrader cannot record (above the cell's points) into a 0 to review; and
 # RestoreCellMetadata gives cells the gradebook's nbgrader metadata before nbgrader validates it (a notebook with
 # an old metadata schema would otherwise stop the whole run, for every trainee after it).
 c.Autograde.sanitize_preprocessors = [
@@ -52,6 +53,7 @@ c.Autograde.autograde_preprocessors = [
     nbgrader_steps.IgnorePattern,
     ClearMetadataPreprocessor,
     nbgrader_steps.LimitOutput,
+    attune_steps.GuardExecutedScores,
     nbgrader_steps.SaveAutoGrades,
     attune_steps.SaveStaticGrades,
     nbgrader_steps.AssignLatePenalties,
