@@ -221,7 +221,9 @@ CASES = [
     Case("computed-answers", with_sources({"amira": "amira = {f'T{i}': {'code': 'OQ', 'empathy': 3} "
                                                     "for i in range(1, 11)}"}),
          zero("computed by code"), attack=True),
-    Case("answers-copied-from-key", with_sources({"amira": COPY_KEY}), zero("computed by code"), attack=True),
+    # Unsandboxed, this copy fooled the executed test cell (full marks); in the grading sandbox solutions/ is not
+    # there, so the copy fails when run: see test_the_sandbox_keeps_the_key_and_the_gradebook_out_of_reach.
+    Case("answers-copied-from-key", with_sources({"amira": COPY_KEY}), zero("computed by code")),
     Case("reads-solutions-and-gradebook", with_sources({"amira": READ_KEY + "amira = {}"}), {v: 0.0 for v in PARTS},
          secret=True),
     Case("edited-test-cell", with_sources(ALL_CORRECT, _edit_test), {v: points(v, correct(v)) for v in PARTS}),
@@ -398,3 +400,14 @@ def test_the_summaries_name_the_unreadable_files(graded):
     assert "invalid-json: hearing-the-concern.ipynb is not a valid notebook file" in out
     assert "empty-file: hearing-the-concern.ipynb is empty" in out
     assert "DIFFERS" in graded["compare"].stdout and graded["compare"].returncode == 3
+
+
+def test_the_sandbox_keeps_the_key_and_the_gradebook_out_of_reach(graded):
+    """Executed grading ran these notebooks in the grading sandbox: the trainee's code found no solutions/ and no
+    gradebook (without the sandbox it read and copied both: the cases above were written for that)."""
+    for name in ("answers-copied-from-key", "reads-solutions-and-gradebook"):
+        nb = json.loads((graded["executed"] / "autograded" / name / EXERCISE / f"{NOTEBOOK}.ipynb").read_text())
+        assert nb["metadata"]["attune"]["sandboxed"] is True
+        outputs = grade_cell(nb, "answers_amira")[1]["outputs"]
+        assert [o.get("ename") for o in outputs if o["output_type"] == "error"] == ["FileNotFoundError"], name
+        assert KEY_TEXT not in json.dumps(outputs), name
