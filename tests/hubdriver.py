@@ -66,6 +66,8 @@ class HubCourse:
     passwords: dict[str, str]
     course_dir: Path
     log: Path
+    hub_port: int = 0          # the hub's own API on 127.0.0.1 (course.toml's hub_port); the proxy serves `url`
+    formgrader_port: int = 0   # the formgrader service on 127.0.0.1
     tokens: dict[str, str] = field(default_factory=dict)
 
     # -- HTTP through the hub's proxy ---------------------------------------------------------------------------
@@ -208,7 +210,8 @@ def hub_course(trainees: int = 4) -> Iterator[HubCourse]:
                                    env={**env, "ATTUNE_HUB_ADMIN_TOKEN": admin_token,
                                         "PATH": f"{prefix}/bin:/usr/bin:/bin"})
         course = HubCourse(f"http://127.0.0.1:{port}", admin_token, prefix, hub_dir, exchange, instructor, names,
-                           passwords, course_dir, log)
+                           passwords, course_dir, log, hub_port=values["hub_port"],
+                           formgrader_port=values["formgrader_port"])
         deadline = time.monotonic() + 90
         while True:
             with contextlib.suppress(OSError):

@@ -5,8 +5,10 @@ through the hub's REST API, formgrader as a hub service. The instructor releases
 through formgrader's API and grades with the nbgrader and attune command lines; trainees fetch, submit and fetch
 feedback through their own servers. One trainee codes with the form in JupyterLab, in headless Chromium, logged in
 through the hub's login page; the others' notebooks are written through their servers' contents API. A fourth
-trainee submits a sabotaged notebook as someone else. The isolation table (shared notes, jupyterhub.md) is measured
-by running each attempt as a trainee.
+trainee submits a sabotaged notebook as someone else, with a cell that attacks the course when executed grading runs
+it: it reports what it could see and reach, which shows the grading sandbox (autograder/adapters/sandbox.py) at work
+for the non-root instructor, under `nbgrader autograde`, formgrader's Autograde and `attune grade`. The isolation
+table (shared notes, jupyterhub.md) is measured by running each attempt as a trainee.
 """
 
 from __future__ import annotations
@@ -34,9 +36,37 @@ pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.nbgrader]
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE, NOTEBOOK = "ex01", "hearing-the-concern.ipynb"
 COURSE = {"course_id": "attune", "assignment_id": EXERCISE}
-LEAK_CELL = """import glob, shutil
-for found in glob.glob("/home/*/attune/solutions/ex01/*.ipynb"):
-    shutil.copy(found, "{exchange}/leak-{user}.ipynb")
+# The intruder's cell, run by executed grading with the grader's rights unless the sandbox holds: it copies the
+# instructor's solutions into the exchange, tries the gradebook and the hub, and prints what it saw (PROBE, as JSON)
+# into its own output, which the autograded notebook keeps. `where` (its first line) names the paths and the hub.
+PROBE = "ATTUNE-PROBE "
+LEAK_CELL = """import glob, json, os, pwd, shutil, socket, urllib.error, urllib.request
+seen = {"uid": os.getuid(), "euid": os.geteuid(), "user": pwd.getpwuid(os.geteuid()).pw_name,
+        "hostname": socket.gethostname(), "cwd": os.getcwd()}
+seen["solutions"] = glob.glob("/home/*/attune/solutions/ex01/*.ipynb")
+for found in seen["solutions"]:
+    try:
+        shutil.copy(found, os.path.join(where["exchange"], "leak-" + where["user"] + ".ipynb"))
+    except OSError as err:
+        seen["copy"] = repr(err)
+seen["exchange"] = os.path.isdir(where["exchange"])
+seen["course"] = sorted(os.listdir(where["course"])) if os.path.isdir(where["course"]) else None
+seen["gradebook"] = os.path.exists(where["gradebook"])
+try:
+    with open(where["gradebook"], "r+b"):  # opened for writing, nothing written
+        seen["gradebook_write"] = "opened for writing"
+except OSError as err:
+    seen["gradebook_write"] = repr(err)
+seen["hub"] = {}
+for name, url in where["urls"].items():
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            seen["hub"][name] = "HTTP %d" % response.status
+    except urllib.error.HTTPError as err:
+        seen["hub"][name] = "HTTP %d" % err.code
+    except OSError as err:
+        seen["hub"][name] = repr(getattr(err, "reason", err))
+print("ATTUNE-PROBE " + json.dumps(seen))
 """
 
 
@@ -61,6 +91,11 @@ class CohortRun:
     report: str = ""
     export: list[dict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    probes: dict[str, dict | None] = field(default_factory=dict)  # grading path -> what the intruder's cell saw
+    formgrader_autograde: dict = field(default_factory=dict)
+    executed_grade_output: str = ""
+    instructor_uid: int = -1
+    unsandboxed: dict = field(default_factory=dict)  # the same cell run as the instructor without the sandbox
 
 
 def _released_notebook() -> dict:
@@ -144,6 +179,60 @@ def _code_with_the_form(hub: HubCourse, user: str, answers: dict, shots: Path) -
             assert page.get_by_text("notified about official Jupyter news").count() == 0
         finally:
             browser.close()
+
+
+def _leak_cell(hub: HubCourse, intruder: str, exchange: Path | None = None) -> str:
+    where = {"exchange": str(exchange or hub.exchange), "user": intruder, "course": str(hub.course_dir),
+             "gradebook": str(hub.course_dir / "gradebook.db"),
+             "urls": {"hub API (proxy)": f"{hub.url}/hub/api/", "hub API (hub)": f"http://127.0.0.1:{hub.hub_port}/"
+                      "hub/api/", "formgrader": f"http://127.0.0.1:{hub.formgrader_port}/"}}
+    return f"where = {json.dumps(where)}\n" + LEAK_CELL
+
+
+def _autograded(hub: HubCourse, intruder: str) -> Path:
+    return hub.course_dir / "autograded" / intruder / EXERCISE / NOTEBOOK
+
+
+def _probe(hub: HubCourse, intruder: str) -> dict | None:
+    """What the intruder's cell printed in its autograded notebook (read as root), or None if it did not run."""
+    path = _autograded(hub, intruder)
+    if not path.exists():
+        return None
+    for cell in json.loads(path.read_text())["cells"]:
+        for output in cell.get("outputs", []) if cell.get("id") == "leak" else []:
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            for line in text.splitlines():
+                if line.startswith(PROBE):
+                    return json.loads(line[len(PROBE):])
+    return None
+
+
+def _sandbox_rows(hub: HubCourse, run: CohortRun, intruder: str) -> None:
+    """The rows measured by the intruder's cell under each executed grading path (or NOT RUN, which fails)."""
+    paths = ", ".join(run.probes)
+    probes = list(run.probes.values())
+    if any(p is None for p in probes):
+        missing = ", ".join(k for k, v in run.probes.items() if v is None)
+        for row in ("read the solutions/ through code that `nbgrader autograde` runs",
+                    "write the gradebook from code that `nbgrader autograde` runs",
+                    "reach the hub on 127.0.0.1 from code that `nbgrader autograde` runs"):
+            run.isolation.append((row, "NOT RUN", f"no probe output under {missing}"))
+        return
+    leak = hub.exchange / f"leak-{intruder}.ipynb"
+    seen_solutions = any(p["solutions"] for p in probes)
+    run.isolation.append(("read the solutions/ through code that `nbgrader autograde` runs",
+                          "ALLOWED" if leak.exists() or seen_solutions else "denied",
+                          f"{leak.name} not written, solutions/ not visible ({paths})"
+                          if not (leak.exists() or seen_solutions) else f"{leak.name} written or solutions/ seen"))
+    wrote = [p["gradebook_write"] for p in probes]
+    run.isolation.append(("write the gradebook from code that `nbgrader autograde` runs",
+                          "ALLOWED" if "opened for writing" in wrote or any(p["gradebook"] for p in probes)
+                          else "denied", wrote[0][:90]))
+    answers = [a for p in probes for a in p["hub"].values()]
+    run.isolation.append(("reach the hub on 127.0.0.1 from code that `nbgrader autograde` runs",
+                          "ALLOWED" if any(a.startswith("HTTP") for a in answers) else "denied",
+                          f"{len(answers)} attempts: {answers[0][:70]}"))
 
 
 def _grades(hub: HubCourse) -> dict[str, dict[str, float]]:
@@ -298,7 +387,7 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
         path = f"/user/{intruder}/api/contents/{EXERCISE}/{NOTEBOOK}"
         nb = hub.request("GET", path, token=hub.token_for(intruder)).json()["content"]
         nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "leak", "metadata": {},
-                            "outputs": [], "source": LEAK_CELL.format(exchange=hub.exchange, user=intruder)})
+                            "outputs": [], "source": _leak_cell(hub, intruder)})
         assert hub.request("PUT", path, token=hub.token_for(intruder),
                            data={"type": "notebook", "format": "json", "content": nb}).status == 200
         run.expected[intruder] = _expected({})
@@ -323,7 +412,36 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
         run.collect_log = response.json().get("log", "")
         (shots / "collect.log").write_text(response.body.decode())
         course = str(hub.course_dir)
+        # Executed grading, three ways, each running every kernel in the sandbox as the (non-root) instructor; the
+        # intruder's cell reports what it saw each time (its autograded notebook is removed before each, so each
+        # report comes from its own run).
+        import pwd
+
+        run.instructor_uid = pwd.getpwnam(hub.instructor).pw_uid
+        started = time.monotonic()
         hub.run_as(hub.instructor, ["nbgrader", "autograde", EXERCISE], cwd=course)
+        run.timings["nbgrader autograde (4 notebooks)"] = time.monotonic() - started
+        run.probes["nbgrader autograde"] = _probe(hub, intruder)
+        _autograded(hub, intruder).unlink()
+        started = time.monotonic()
+        response = hub.request("POST", f"/services/formgrader/formgrader/api/submission/{EXERCISE}/{intruder}/"
+                               "autograde", token=teacher)
+        assert response.status == 200, response
+        run.formgrader_autograde = response.json()
+        run.timings["formgrader Autograde (1 notebook)"] = time.monotonic() - started
+        run.probes["formgrader Autograde"] = _probe(hub, intruder) if run.formgrader_autograde.get("success") else None
+        _autograded(hub, intruder).unlink(missing_ok=True)
+        started = time.monotonic()
+        executed = hub.run_as(hub.instructor, ["attune", "grade", EXERCISE, "--force", "--quiet"], cwd=course,
+                              check=False)
+        run.executed_grade_output = f"exit {executed.returncode}\n{executed.stdout}\n{executed.stderr}"
+        run.timings["attune grade --force (4 notebooks)"] = time.monotonic() - started
+        run.probes["attune grade"] = _probe(hub, intruder) if executed.returncode == 0 else None
+        # The control: the same cell run directly as the instructor, outside the sandbox (copying into the
+        # instructor's own home, not the exchange), must see and reach everything, or the rows above prove nothing.
+        control = hub.run_as(hub.instructor, ["python", "-c", _leak_cell(hub, intruder, Path(course).parent)],
+                             cwd=course)
+        run.unsandboxed = json.loads(control.stdout.split(PROBE, 1)[1])
         compared = hub.run_as(hub.instructor, ["attune", "grade", EXERCISE, "--compare"], cwd=course, check=False)
         run.compare_output = f"exit {compared.returncode}\n{compared.stdout}\n{compared.stderr}"
         for verb in ("generate_feedback", "release_feedback"):
@@ -361,8 +479,7 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
             run.refused_csv = list(csv.DictReader(handle))
         # Static grading runs no trainee code: the same submissions again, and nothing leaks.
         leak = hub.exchange / f"leak-{intruder}.ipynb"
-        run.isolation.append(("read the solutions/ through code that `nbgrader autograde` runs",
-                              "ALLOWED" if leak.exists() else "denied", f"{leak.name} written by the grader's kernel"))
+        _sandbox_rows(hub, run, intruder)
         leak.unlink(missing_ok=True)
         hub.run_as(hub.instructor, ["attune", "grade", EXERCISE, "--static", "--force", "--quiet"], cwd=course)
         run.isolation.append(("the same under `attune grade --static`", "ALLOWED" if leak.exists() else "denied",
@@ -374,6 +491,8 @@ def cohort(tmp_path_factory, reference) -> CohortRun:
         run.timings["end to end (wall)"] = time.monotonic() - t0
     print("\nJupyterHub end to end: " + ", ".join(f"{k} {v:.0f} s" for k, v in run.timings.items()))
     print("Isolation, as a trainee:\n" + "\n".join(f"  {o:8} {r} ({d})" for r, o, d in run.isolation))
+    print("What the intruder's cell saw, per grading path:\n" + "\n".join(
+        f"  {path}: {json.dumps(seen)}" for path, seen in [*run.probes.items(), ("unsandboxed", run.unsandboxed)]))
     return run
 
 
@@ -437,14 +556,42 @@ NOT_PREVENTABLE = {
     "replace another trainee's submitted notebook, knowing its folder name",
     "read another trainee's feedback page, knowing its hashed name",
     "submit in another trainee's name (`nbgrader submit --student`)",
-    "read the solutions/ through code that `nbgrader autograde` runs",
 }
 
 
 def test_isolation_table(cohort):
+    assert {outcome for _, outcome, _ in cohort.isolation} <= {"denied", "ALLOWED"}, cohort.isolation  # measured
     allowed = {row for row, outcome, _ in cohort.isolation if outcome == "ALLOWED"}
     assert allowed <= NOT_PREVENTABLE, allowed - NOT_PREVENTABLE
-    assert len(cohort.isolation) >= 20
+    assert len(cohort.isolation) >= 23
+
+
+def test_executed_grading_runs_sandboxed_as_the_instructor(cohort):
+    """Every executed grading path ran the intruder's cell in the sandbox, as the (non-root) instructor: no course
+    folder beyond the submission's own copy, no gradebook, no solutions/, no exchange, no network."""
+    hub, intruder = cohort.hub, cohort.trainees["intruder"]
+    assert cohort.formgrader_autograde.get("success"), cohort.formgrader_autograde
+    assert cohort.executed_grade_output.startswith("exit 0"), cohort.executed_grade_output
+    instructor = cohort.instructor_uid
+    assert set(cohort.probes) == {"nbgrader autograde", "formgrader Autograde", "attune grade"}
+    for path, seen in cohort.probes.items():
+        assert seen is not None, f"{path}: the intruder's cell left no output"
+        assert seen["uid"] == seen["euid"] == instructor != 0, (path, seen)
+        assert seen["user"] == hub.instructor, (path, seen)
+        assert seen["hostname"] == "grading", (path, seen)  # the sandbox's own UTS namespace
+        assert seen["solutions"] == [] and not seen["gradebook"] and not seen["exchange"], (path, seen)
+        assert seen["gradebook_write"].startswith("FileNotFoundError"), (path, seen)
+        # Of the course folder, only the parent folders of the submission's working copy exist in the sandbox.
+        assert set(seen["course"]) <= {"autograded", "submitted"}, (path, seen)
+        assert seen["cwd"].startswith(f"{hub.course_dir}/") and seen["cwd"].endswith(f"/{intruder}/{EXERCISE}"), \
+            (path, seen)
+        assert seen["hub"] and not any(a.startswith("HTTP") for a in seen["hub"].values()), (path, seen)
+    # The control: outside the sandbox the same cell sees the solutions and the gradebook and reaches the hub.
+    control = cohort.unsandboxed
+    assert control["uid"] == instructor and control["hostname"] != "grading", control
+    assert control["solutions"] and control["gradebook"] and control["exchange"], control
+    assert control["gradebook_write"] == "opened for writing" and "solutions" in control["course"], control
+    assert all(a.startswith("HTTP") for a in control["hub"].values()), control
 
 
 def test_a_course_file_with_a_missing_or_broken_value_is_named(tmp_path):

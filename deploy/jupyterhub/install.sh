@@ -9,7 +9,9 @@
 #      formgrader and the course list switched off there, so trainees' servers never load them;
 #   3. the exchange folder, mode 1777 (sticky);
 #   4. the hub's private folder /srv/jupyterhub (mode 0700) with jupyterhub_config.py and course.toml;
-#   5. the course's Unix groups. Users come next, with deploy/jupyterhub/add-user.sh.
+#   5. the course's Unix groups. Users come next, with deploy/jupyterhub/add-user.sh;
+#   6. a check that the grading sandbox (bubblewrap) starts for an ordinary user, as it must for the instructor's
+#      `nbgrader autograde`, formgrader's Autograde and `attune grade` (it warns, naming the reason, if not).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 config="${1:-$here/course.toml}"
@@ -92,5 +94,19 @@ fi
 
 getent group "$trainees" >/dev/null || groupadd "$trainees"
 getent group "$instructors" >/dev/null || groupadd "$instructors"
+
+# The instructor is an ordinary user: bwrap then needs unprivileged user namespaces (off on some kernels, or
+# restricted by AppArmor on Ubuntu 24.04). Try the sandbox as `nobody`, the way executed grading will start it.
+if why="$(cd / && runuser -u nobody -- env -i PATH="$prefix/bin:/usr/bin:/bin" LANG=C.UTF-8 "$prefix/bin/python" -c '
+import sys
+from autograder.adapters.sandbox import GradingSandbox
+why = GradingSandbox().check()
+print(why)
+sys.exit(1 if why else 0)' 2>&1)"; then
+    echo "install.sh: the grading sandbox starts for an ordinary user"
+else
+    echo "install.sh: WARNING: the grading sandbox does not start for an ordinary user, so the instructor's" >&2
+    echo "executed grading will refuse to run (attune grade --static still works): $why" >&2
+fi
 echo "install.sh: done. Add users with $here/add-user.sh, then start the hub:"
 echo "    cd $hub_dir && $prefix/bin/jupyterhub -f $hub_dir/jupyterhub_config.py"
