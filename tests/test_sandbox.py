@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, make_course
 from test_hostile import EXERCISE, NOTEBOOK, PARTS, attune, correct, gradebook, literal, partial, with_sources
 
-from autograder.adapters.sandbox import GradingSandbox, sandbox_command
+from autograder.adapters.sandbox import CONNECTION_FILE, GradingSandbox, sandbox_command
 from autograder.authoring.exercises import nbgrader_env, run_nbgrader
 from autograder.static.notebooks import RECORD_KEY
 
@@ -35,13 +35,14 @@ def _mounts(args: list[str]) -> list[tuple[str, str]]:
 
 
 def test_the_command_shows_the_kernel_only_the_system_python_and_a_copy_of_its_folder(tmp_path):
-    workdir, private = tmp_path / "autograded" / "ana" / EXERCISE, tmp_path / "private"
-    args = sandbox_command(GradingSandbox(), ["python", "-m", "ipykernel_launcher", "-f", "k.json"], str(workdir),
-                           str(workdir), str(private))
+    workdir, connection = tmp_path / "autograded" / "ana" / EXERCISE, str(tmp_path / "private" / "kernel.json")
+    args = sandbox_command(GradingSandbox(), ["python", "-m", "ipykernel_launcher", "-f", connection],
+                           str(workdir), str(workdir), connection)
     mounts = _mounts(args)
     writable = [dest for option, dest in mounts if option in ("--bind", "--tmpfs")]
-    assert writable == ["/tmp", str(workdir), str(private)]  # nothing else of the machine can be written
+    assert writable == ["/tmp", str(workdir)]  # two size-limited tmpfs: nothing of the machine's disks
     assert ("--ro-bind", str(workdir)) not in mounts and ("--ro-bind", "/attune/submission") in mounts
+    assert ("--ro-bind", CONNECTION_FILE) in mounts and connection not in args[args.index("--") + 1:]
     assert {"--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--clearenv"} <= set(args)
     # A tmpfs hides what was mounted below it before: /tmp comes before every folder that may lie under it.
     assert [d for _, d in mounts].index("/tmp") < [d for _, d in mounts].index(str(workdir))
@@ -50,7 +51,7 @@ def test_the_command_shows_the_kernel_only_the_system_python_and_a_copy_of_its_f
     assert str(ROOT) not in bound and not any(d.startswith(str(ROOT / "solutions")) for d in bound)
     assert {str(ROOT / "autograder"), str(ROOT / "course")} <= bound or "site-packages" in str(
         Path(sys.modules["autograder"].__file__))
-    assert args[-5:] == ["python", "-m", "ipykernel_launcher", "-f", "k.json"]
+    assert args[-5:] == ["python", "-m", "ipykernel_launcher", "-f", CONNECTION_FILE]
 
 
 def test_the_sandbox_starts_here_and_a_missing_bwrap_is_named_with_what_to_do():
@@ -154,13 +155,12 @@ def test_without_bubblewrap_autograde_stops_before_any_submission_and_says_what_
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid drop applies when grading runs as root")
 def test_as_root_the_kernel_runs_as_an_unprivileged_user(tmp_path):
-    source, private = tmp_path / "in", tmp_path / "private"
+    source = tmp_path / "in"
     source.mkdir()
-    private.mkdir()
     (source / "note.txt").write_text("beside the notebook")
     command = sandbox_command(GradingSandbox(), [sys.executable, "-c", (
         "import os; print(os.getuid(), open('note.txt').read(), os.path.exists('/attune/submission'), "
-        "sorted(os.listdir('/root')))")], str(tmp_path / "work"), str(source), str(private))
+        "sorted(os.listdir('/root')))")], str(tmp_path / "work"), str(source))
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     uid, *rest = done.stdout.split(" ", 1)

@@ -5,8 +5,9 @@ gradebook, solutions/, classmates' notebooks, the course's nbgrader_config.py, t
 the kernel sees the system and the Python environment read-only, a copy of its own submission folder on a small
 tmpfs (its only writable place, with a private /tmp), and nothing else of the course; it has no network at all (its
 own empty loopback), its own process, IPC and UTS namespaces, limits on memory, processes and file sizes, and a wall
-clock kept by the grader. It talks to the grader over Unix sockets in a private folder (``transport="ipc"``), the
-one folder shared both ways. Whatever it writes is gone when it ends: only the executed notebook comes back.
+clock kept by the grader. It talks to the grader over Unix sockets in its own /tmp (``transport="ipc"``), which the
+grader reaches through the sandbox's root in /proc; no folder of the grader's disk is writable inside. Whatever it
+writes is gone when it ends: only the executed notebook comes back.
 
 Run as root, the kernel also drops to an unprivileged uid (``GradingSandbox.uid``): root's process limits do not
 apply to root, and a fork bomb must meet them. Run as an ordinary user (the hub's instructors), bwrap makes a user
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +42,8 @@ _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates", "fonts",
         "localtime", "mime.types", "nsswitch.conf", "passwd", "group", "hosts", "matplotlibrc")
 _SUBMISSION_IN = "/attune/submission"  # the submission folder, read-only; the kernel works on a copy of it
+CONNECTION_FILE = "/attune/kernel.json"  # the kernel's connection file, read-only
+_SOCKETS = "/tmp/.attune-kernel"  # where the kernel makes its sockets, in its own /tmp
 
 
 class SandboxError(AttuneError):
@@ -65,9 +67,10 @@ class GradingSandbox(Configurable):
     uid = Integer(65534, help="The unprivileged user (and group) a kernel runs as when grading runs as root.").tag(
         config=True)
 
-    def command(self, kernel_cmd: list[str], workdir: str, source: str, private: str) -> list[str]:
+    def command(self, kernel_cmd: list[str], workdir: str, source: str, connection_file: str | None = None
+                ) -> list[str]:
         """The bwrap command line that runs ``kernel_cmd`` in ``workdir``, a fresh copy of ``source``."""
-        return sandbox_command(self, kernel_cmd, workdir, source, private)
+        return sandbox_command(self, kernel_cmd, workdir, source, connection_file)
 
     def check(self) -> str:
         """Start one sandboxed Python that imports the kernel; returns "" if it ran, else why not (and what to do)."""
@@ -111,8 +114,10 @@ def _system_binds() -> list[str]:
 
 
 def sandbox_command(settings: GradingSandbox, kernel_cmd: list[str], workdir: str, source: str,
-                    private: str) -> list[str]:
-    """bwrap's arguments, in the order its mounts must be made (a tmpfs hides what was bound below it before)."""
+                    connection_file: str | None = None) -> list[str]:
+    """bwrap's arguments, in the order its mounts must be made (a tmpfs hides what was bound below it before).
+    The connection file is bound read-only at CONNECTION_FILE and ``kernel_cmd`` is given that path instead: no
+    folder of the grader's disk is writable inside (the kernel's sockets live in its own size-limited /tmp)."""
     as_root = os.geteuid() == 0
     mib = 1024 * 1024
     args = [_bwrap(settings.bwrap), "--die-with-parent", "--unshare-ipc", "--unshare-pid", "--unshare-net",
@@ -128,7 +133,11 @@ def sandbox_command(settings: GradingSandbox, kernel_cmd: list[str], workdir: st
         args += [*_parents(folder, made), "--ro-bind", folder, folder]
     args += [*_parents(_SUBMISSION_IN, made), "--ro-bind", source, _SUBMISSION_IN]
     args += [*_parents(workdir, made), "--size", str(settings.disk_mb * mib), "--tmpfs", workdir]
-    args += [*_parents(private, made), "--bind", private, private, "--chdir", workdir, "--clearenv"]
+    if connection_file:
+        args += ["--ro-bind", connection_file, CONNECTION_FILE]
+        kernel_cmd = [CONNECTION_FILE if arg == connection_file else arg for arg in kernel_cmd]
+    # The sandbox's own root is a tmpfs without a size: read-only once everything is mounted on it.
+    args += ["--remount-ro", "/", "--chdir", workdir, "--clearenv"]
     environment = {"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
                    "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
                    "PYTHONNOUSERSITE": "1", "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde")}
@@ -137,11 +146,11 @@ def sandbox_command(settings: GradingSandbox, kernel_cmd: list[str], workdir: st
     limits = _limits(settings)
     if as_root:
         uid = str(settings.uid)
-        prelude = (f'cp -R {_SUBMISSION_IN}/. . && chown -R {uid}:{uid} . /tmp "$0" && chmod 1777 /tmp && '
-                   f'exec setpriv --reuid={uid} --regid={uid} --clear-groups -- "$@"')
+        prelude = (f'cp -R {_SUBMISSION_IN}/. . && chown -R {uid}:{uid} . && chown {uid}:{uid} /tmp && '
+                   f'chmod 1777 /tmp && exec setpriv --reuid={uid} --regid={uid} --clear-groups -- "$@"')
     else:
         prelude = f'cp -R {_SUBMISSION_IN}/. . && exec "$@"'
-    return [*args, "--", "/bin/sh", "-c", prelude, private, *limits, *kernel_cmd]
+    return [*args, "--", "/bin/sh", "-c", prelude, "attune-sandbox", *limits, *kernel_cmd]
 
 
 def _parents(path: str, made: set[str]) -> list[str]:
@@ -176,13 +185,12 @@ def _probe(bwrap: str, uid: int, memory_mb: int, processes: int) -> str:
         return _missing(bwrap)
     settings = GradingSandbox(bwrap=bwrap, uid=uid, memory_mb=memory_mb, processes=processes)
     with tempfile.TemporaryDirectory(prefix="attune-probe-") as scratch:
-        source, private = os.path.join(scratch, "in"), os.path.join(scratch, "private")
+        source = os.path.join(scratch, "in")
         os.mkdir(source)
-        os.mkdir(private)
         command = settings.command([sys.executable, "-c", "import ipykernel, autograder.cells"],
-                                   os.path.join(scratch, "work"), source, private)
+                                   os.path.join(scratch, "work"), source)
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=_BWRAP_ENV)
         except (OSError, subprocess.TimeoutExpired) as err:
             done = subprocess.CompletedProcess(command, 1, "", str(err))
     if done.returncode == 0:
@@ -195,15 +203,18 @@ def _probe(bwrap: str, uid: int, memory_mb: int, processes: int) -> str:
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in the sandbox (see the module's text); otherwise jupyter_client's own."""
+    """A kernel manager whose kernels run in the sandbox (see the module's text); otherwise jupyter_client's own.
+
+    The kernel makes its IPC sockets in its own /tmp; the grader reaches them through the sandbox's root,
+    /proc/<sandbox pid>/root/tmp/. The connection file and the kernel's log stay in a folder only the grader can
+    open, so nothing of the grader's disk is writable from inside."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sandbox = GradingSandbox(parent=self)
-        # Everything the kernel and grader share: the connection file and the IPC sockets, nothing else.
-        self._private = tempfile.mkdtemp(prefix="attune-kernel-")
+        self._private = tempfile.mkdtemp(prefix="attune-kernel-")  # mode 0700: the grader's alone
         self.transport = "ipc"
-        self.ip = os.path.join(self._private, "ipc")
+        self.ip = _SOCKETS  # as the kernel sees it (written into the connection file); the grader's path follows
         self.connection_file = os.path.join(self._private, "kernel.json")
         self._watchdog: threading.Timer | None = None
         self._last_words = ""
@@ -213,19 +224,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         if refusal:
             raise SandboxError(refusal)
         workdir = os.path.abspath(kw.pop("cwd", None) or os.getcwd())
-        # ipykernel's parent poller would see the sandbox's pid 1 as a dead parent: --die-with-parent ties them.
-        env = {k: v for k, v in (kw.pop("env", None) or os.environ).items() if k != "JPY_PARENT_PID"}
-        command = self.sandbox.command(list(kernel_cmd), workdir, workdir, self._private)
+        kw.pop("env", None)  # the grader's environment stays out: bwrap's own would show in the sandbox's /proc/1
+        if os.geteuid() == 0:  # the kernel runs as the unprivileged uid and must read its connection file
+            os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+        command = self.sandbox.command(list(kernel_cmd), workdir, workdir, self.connection_file)
         # SIGINT to bwrap's process group would end bwrap and with it the kernel: interrupt by message instead.
         self.kernel_spec.interrupt_mode = "message"
         # The kernel's own stdout and stderr would reach the grader's terminal and logs (where Attune counts graded
         # notebooks): they go to a file that is read only when the kernel fails.
         with open(os.path.join(self._private, "kernel.log"), "wb") as log:
             kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
-            await super()._async_launch_kernel(command, env=env, cwd=self._private, **kw)
-        process = getattr(self.provisioner, "process", None)
-        if process is not None and self.sandbox.wall_seconds > 0:
-            self._watchdog = threading.Timer(self.sandbox.wall_seconds, _kill_group, args=(process.pid,))
+            await super()._async_launch_kernel(command, env=dict(_BWRAP_ENV), cwd=self._private, **kw)
+        process = self.provisioner.process  # type: ignore[union-attr]
+        self.ip = f"/proc/{_sandbox_pid(process.pid)}/root{_SOCKETS}"
+        if self.sandbox.wall_seconds > 0:
+            self._watchdog = threading.Timer(self.sandbox.wall_seconds, _kill, args=(process,))
             self._watchdog.daemon = True
             self._watchdog.start()
 
@@ -247,14 +260,38 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not restart:
             self.kernel_log()  # kept for the error message, which is written after this
             shutil.rmtree(self._private, ignore_errors=True)
+        self.ip = _SOCKETS
+
+    # jupyter_client binds the public name to its own coroutine, which nbclient calls when a kernel died.
+    cleanup_resources = _async_cleanup_resources
 
 
-def _kill_group(pid: int) -> None:
-    """The wall clock ran out: kill bwrap, which takes every process of the sandbox with it."""
-    try:
-        os.killpg(os.getpgid(pid), signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+# bwrap itself starts with this environment, not the grader's (the sandbox's pid 1 is bwrap, and its /proc shows it).
+_BWRAP_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+def _sandbox_pid(bwrap_pid: int, seconds: float = 10.0) -> int:
+    """The pid of bwrap's child, which lives in the sandbox's namespaces (pid 1 inside): its /proc root is the
+    sandbox's root."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children") as found:
+                children = found.read().split()
+        except OSError:
+            children = []
+        if children:
+            return int(children[0])
+        time.sleep(0.005)
+    raise SandboxError(f"the grading sandbox (bwrap, pid {bwrap_pid}) did not start its kernel within {seconds} s")
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """The wall clock ran out: kill bwrap, which takes every process of the sandbox with it (--die-with-parent and
+    the end of its pid namespace)."""
+    process.kill()
 
 
 class SandboxCheckedExporter(NotebookExporter):
