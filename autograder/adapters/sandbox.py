@@ -187,7 +187,8 @@ def _probe(bwrap: str, uid: int, memory_mb: int, processes: int) -> str:
     with tempfile.TemporaryDirectory(prefix="attune-probe-") as scratch:
         source = os.path.join(scratch, "in")
         os.mkdir(source)
-        command = settings.command([sys.executable, "-c", "import ipykernel, autograder.cells"],
+        # Python with the environment and Attune's package in view: what a kernel needs from the sandbox.
+        command = settings.command([sys.executable, "-c", "import autograder, ipykernel"],
                                    os.path.join(scratch, "work"), source)
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=_BWRAP_ENV)
