@@ -87,13 +87,14 @@ def _limits(settings: GradingSandbox) -> list[str]:
 def _python_folders() -> list[str]:
     """The interpreter, its environment and Attune's own packages (an editable install points into the
     repository: only its package folders, never its root, which holds solutions/)."""
-    import autograder
-    import course
+    import course.errors
 
+    # Found from modules' files, not the packages': a folder named course/ in the working folder makes `course` a
+    # namespace package there (no __file__), spanning that folder and the real one.
+    packages = (str(Path(__file__).resolve().parents[1]), os.path.dirname(os.path.abspath(course.errors.__file__)))
     found: list[str] = []
     for folder in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
-                   os.path.dirname(os.path.realpath(sys.executable)),
-                   os.path.dirname(autograder.__file__), os.path.dirname(course.__file__)):
+                   os.path.dirname(os.path.realpath(sys.executable)), *packages):
         real = os.path.realpath(folder)
         for path in {folder, real}:
             if not any(path == f or path.startswith(f.rstrip("/") + "/") for f in found):
