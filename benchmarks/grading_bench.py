@@ -71,10 +71,22 @@ def parse_floor(paths: list[Path], variables: list[tuple[str, str]]) -> float:
     return time.perf_counter() - start
 
 
-def executed(course: Path, exercise: str, students: list[str], everyone: list[str]) -> float:
+def scratch_course(scratch: str, exercise: str) -> Path:
+    """A course folder in ``scratch``: this repository's nbgrader_config.py and the exercise's solutions/."""
+    course = Path(scratch) / "course"
+    course.mkdir()
+    shutil.copy2(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / exercise, course / "solutions" / exercise)
+    return course
+
+
+def executed(course: Path, exercise: str, students: list[str], everyone: list[str],
+             extra: tuple[str, ...] = ()) -> float:
+    """Seconds of one `nbgrader autograde --force` over ``students`` (the rest of ``everyone`` excluded)."""
     others = ",".join(sorted(set(everyone) - set(students)))
-    command = [sys.executable, "-m", "nbgrader", "autograde", exercise, "--force",
-               f"--CourseDirectory.student_id_exclude={others}"]
+    command = [sys.executable, "-m", "nbgrader", "autograde", exercise, "--force", *extra]
+    if others:
+        command.append(f"--CourseDirectory.student_id_exclude={others}")
     start = time.perf_counter()
     done = subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -103,10 +115,7 @@ def main() -> int:
     parser.add_argument("--exercise", default="ex01")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attune-grading-bench-") as scratch:
-        course = Path(scratch) / "course"
-        course.mkdir()
-        shutil.copy2(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "solutions" / args.exercise, course / "solutions" / args.exercise)
+        course = scratch_course(scratch, args.exercise)
         print(f"Writing {args.submissions} simulated submissions of {args.exercise} ...", flush=True)
         paths = make_cohort(course, args.exercise, args.submissions)
         size = statistics.median(p.stat().st_size for p in paths) / 1024

@@ -13,33 +13,18 @@ their ratio, and checks that both ways record the same grades. Goal (issue 15): 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from grading_bench import grades, make_cohort  # noqa: E402
+from grading_bench import executed, grades, make_cohort, scratch_course  # noqa: E402
 
-from autograder.authoring.exercises import nbgrader_env  # noqa: E402
-
-WAYS = {"sandboxed": [], "unsandboxed": ["--GradingSandbox.run_unsandboxed=True"]}
-
-
-def autograde(course: Path, exercise: str, extra: list[str]) -> float:
-    command = [sys.executable, "-m", "nbgrader", "autograde", exercise, "--force", *extra]
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"nbgrader autograde failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return seconds
+WAYS = {"sandboxed": (), "unsandboxed": ("--GradingSandbox.run_unsandboxed=True",)}
 
 
 def main() -> int:
@@ -49,23 +34,20 @@ def main() -> int:
     parser.add_argument("--exercise", default="ex01")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attune-sandbox-bench-") as scratch:
-        course = Path(scratch) / "course"
-        course.mkdir()
-        shutil.copy2(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "solutions" / args.exercise, course / "solutions" / args.exercise)
+        course = scratch_course(scratch, args.exercise)
         paths = make_cohort(course, args.exercise, args.submissions)
-        students = {p.parent.parent.name for p in paths}
+        everyone = sorted({p.parent.parent.name for p in paths})
         print(f"{len(paths)} notebooks of {args.exercise}; nbgrader autograde over all of them, {args.rounds} "
               "rounds, alternating which way goes first", flush=True)
-        autograde(course, args.exercise, [])  # warm-up: caches, .pyc files, the gradebook's rows
+        executed(course, args.exercise, everyone, everyone)  # warm-up: caches, .pyc files, the gradebook's rows
         per_notebook: dict[str, list[float]] = {way: [] for way in WAYS}
         recorded: dict[str, dict] = {}
         for number in range(args.rounds):
             order = list(WAYS) if number % 2 == 0 else list(reversed(WAYS))
             for way in order:
-                seconds = autograde(course, args.exercise, WAYS[way])
+                seconds = executed(course, args.exercise, everyone, everyone, WAYS[way])
                 per_notebook[way].append(seconds / len(paths))
-                recorded[way] = grades(course, args.exercise, students)
+                recorded[way] = grades(course, args.exercise, set(everyone))
                 print(f"  round {number + 1} {way:<12} {seconds:7.2f} s  {seconds / len(paths):.3f} s/notebook",
                       flush=True)
         on, off = (statistics.median(per_notebook[w]) for w in ("sandboxed", "unsandboxed"))

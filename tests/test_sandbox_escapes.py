@@ -67,6 +67,22 @@ class Attempt:
     what: str
 
 
+# Writes files of 10 MB into a place until its space runs out (or 3 x disk_mb), then says how much it wrote.
+FILL = """
+import os
+def fill(place):
+    block = b"x" * (10 * 2**20)
+    written = 0
+    try:
+        for i in range(3 * $disk_mb // 10):
+            with open(os.path.join(place, f"fill-{i}.bin"), "wb") as out:
+                out.write(block)
+            written += 10
+    except OSError as err:
+        print(type(err).__name__, err.strerror, end=": ")
+    print("WROTE", place, written, "MB")
+"""
+
 ATTEMPTS = [
     Attempt("sqlite-gradebook", """
 import os, sqlite3
@@ -241,35 +257,14 @@ held = sum(int(line.split()[1]) for hog in hogs for line in open(f"/proc/{hog.pi
            if line.startswith("VmRSS")) // 1024
 print(len(hogs), "processes of 700 MiB each, together holding", held, "MiB")
 """, "memory spread over 4 processes of 700 MiB each (memory_mb is a limit per process)"),
-    Attempt("fill-disk", """
-import os
-block = b"x" * (10 * 2**20)
+    Attempt("fill-disk", FILL + """
 for place in (".", "/tmp", "/dev/shm", "$course"):
-    written = 0
-    try:
-        for i in range(3 * $disk_mb // 10):
-            with open(os.path.join(place, f"fill-{i}.bin"), "wb") as out:
-                out.write(block)
-            written += 10
-    except OSError as err:
-        print(type(err).__name__, err.strerror, end=": ")
-    print("WROTE", place, written, "MB")
+    fill(place)
 """, "files of 10 MB in a loop into cwd, /tmp, /dev/shm and the course folder"),
-    Attempt("fill-private-folder", """
-import os
+    Attempt("fill-private-folder", FILL + """
 args = open("/proc/self/cmdline", "rb").read().decode().split("\\0")
-folder = os.path.dirname(args[args.index("-f") + 1])  # where the kernel's connection file is
-block = b"x" * (10 * 2**20)
-written = 0
-try:
-    for i in range(3 * $disk_mb // 10):
-        with open(os.path.join(folder, f"fill-{i}.bin"), "wb") as out:
-            out.write(block)
-        written += 10
-except OSError as err:
-    print(type(err).__name__, err.strerror, end=": ")
-print("WROTE", folder, written, "MB")
-""", "files of 10 MB into the folder of the kernel's connection file (the one folder shared with the grader)"),
+fill(os.path.dirname(args[args.index("-f") + 1]))  # the folder of the kernel's connection file
+""", "files of 10 MB into the folder of the kernel's connection file (once shared with the grader; read-only now)"),
     Attempt("endless-loop", """
 while True:
     pass

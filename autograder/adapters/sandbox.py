@@ -76,6 +76,11 @@ class GradingSandbox(Configurable):
         """Start one sandboxed Python that imports the kernel; returns "" if it ran, else why not (and what to do)."""
         return _probe(self.bwrap, self.uid, self.memory_mb, self.processes)
 
+    def refusal(self) -> str:
+        """Why executed grading may not run here ("" if it may): the sandbox cannot start and the course did not
+        opt out by name."""
+        return "" if self.run_unsandboxed else self.check()
+
 
 def _limits(settings: GradingSandbox) -> list[str]:
     """Set inside the sandbox, after the user namespace is made, so that only the sandbox's processes count."""
@@ -306,8 +311,7 @@ class SandboxCheckedExporter(NotebookExporter):
         if settings.run_unsandboxed:
             self.log.warning("Grading WITHOUT the sandbox (c.GradingSandbox.run_unsandboxed = True): trainees' code "
                              "runs with your rights.")
-            return
-        refusal = settings.check()
+        refusal = settings.refusal()
         if refusal:
             from nbgrader.converters.base import NbGraderException
 

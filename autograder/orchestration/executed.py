@@ -166,8 +166,7 @@ def refuse_without_sandbox(course: CourseConfig) -> None:
     shard, in its log): SandboxError saying why and what to do. A course that opted out is let through."""
     from autograder.adapters.sandbox import GradingSandbox, SandboxError
 
-    settings = GradingSandbox(**dict(course.sandbox))
-    refusal = "" if settings.run_unsandboxed else settings.check()
+    refusal = GradingSandbox(**dict(course.sandbox)).refusal()
     if refusal:
         raise SandboxError(refusal)
 
