@@ -74,8 +74,9 @@ def test_feedback_keeps_scores_outputs_and_per_item_feedback_and_never_shows_the
     assert " ".join(reference[answered]["why"].split()) in page and reference[missed]["why"] not in page
 
 
-def test_formgrader_still_finds_its_grading_page_and_feedback_is_ours():
-    """nbgrader_config.py names the template folders; formgrader reads that setting too, for its grading page."""
+def test_formgrader_finds_its_grading_page_and_feedback_is_ours():
+    """nbgrader_config.py names the template folders; formgrader reads that setting too: its grading page is
+    Attune's, which extends nbgrader's own (tests/test_browser_formgrader.py uses it as a grader)."""
     from nbconvert.exporters import HTMLExporter
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -84,5 +85,8 @@ def test_formgrader_still_finds_its_grading_page_and_feedback_is_ours():
     for name in ("formgrade", "feedback"):  # the names formgrader and generate_feedback ask for
         config.HTMLExporter.template_name = name
         found[name] = Path(HTMLExporter(config=config).template.filename)
-    assert found["formgrade"].parts[-4:] == ("formgrader", "templates", "formgrade", "index.html.j2")
+    assert found["formgrade"] == ROOT / "autograder" / "templates" / "formgrade" / "index.html.j2"
+    config.HTMLExporter.template_name = "formgrade"
+    parent = HTMLExporter(config=config).environment.get_template("formgrade/index.html.j2")
+    assert Path(parent.filename).parts[-4:] == ("formgrader", "templates", "formgrade", "index.html.j2")
     assert found["feedback"] == ROOT / "autograder" / "templates" / "feedback" / "index.html.j2"

@@ -265,7 +265,8 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def gradebook(course: Path) -> dict[tuple[str, str], tuple]:
-    """(student, cell) -> (auto score, needs manual grade, comment) for every rubric cell and answer cell."""
+    """(student, cell) -> (auto score, needs manual grade) for every graded cell; (student, cell, "comment") ->
+    its auto comment for every cell with one; (student, "flagged") -> whether the notebook is flagged."""
     from nbgrader.api import Gradebook
 
     found = {}
@@ -274,8 +275,9 @@ def gradebook(course: Path) -> dict[tuple[str, str], tuple]:
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     found[submission.student.id, grade.name] = (grade.auto_score, grade.needs_manual_grade)
-                for comment in notebook.comments:
-                    found[submission.student.id, comment.name] = (comment.auto_comment,)
+                for comment in notebook.comments:  # answer cells' comments; a flagged test cell's reason too
+                    found[submission.student.id, comment.name, "comment"] = comment.auto_comment
+                found[submission.student.id, "flagged"] = notebook.flagged
     return found
 
 
@@ -321,7 +323,7 @@ def test_static_grading_gives_the_score_as_written_or_zero_with_a_reason(graded,
         score, _manual = recorded[case.name, f"score_{variable}"]
         if isinstance(expected, str):
             assert score == 0.0, (case.name, variable)
-            comment = recorded[case.name, f"answers_{variable}"][0] or ""
+            comment = recorded.get((case.name, f"answers_{variable}", "comment")) or ""
             assert expected in comment, (case.name, variable, comment)
         else:
             assert score == pytest.approx(expected, abs=1e-9), (case.name, variable)
@@ -357,7 +359,11 @@ def test_every_executed_score_that_differs_is_caught_and_flagged(graded, case):
     for cell in differing:
         variable = cell.removeprefix("score_")
         assert recorded[case.name, cell][1] is True, f"{case.name} {cell}: not flagged as needing grading"
-        assert (recorded[case.name, f"answers_{variable}"][0] or "").startswith("Attune review:"), case.name
+        # The reason is on the test cell the grader scores, not on the answer cell (whose comment the trainee
+        # reads in feedback), and the notebook shows as flagged in formgrader.
+        assert (recorded[case.name, cell, "comment"] or "").startswith("Attune review:"), case.name
+        assert not (recorded.get((case.name, f"answers_{variable}", "comment")) or "").startswith("Attune review")
+        assert recorded[case.name, "flagged"] is True, case.name
 
 
 def test_other_submissions_keep_their_grades_and_nothing_is_lost(graded):

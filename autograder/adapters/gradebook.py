@@ -126,15 +126,26 @@ def recorded_grades(config: CourseConfig) -> list[dict]:
 
 
 def flagged_for_review(gb: Any, assignment: str) -> list[dict]:
-    """Rubric cells flagged by the cross-check, for the report: who, which cell, and the comment."""
+    """Every review flag of the assignment, for the report and `attune grade --compare`: the rubric cells the
+    cross-check flagged (who, which cell, the reason, and whether a grader has scored the cell since, which
+    resolves it), and notebooks a grader flagged in formgrader with no reason of Attune's (cell "")."""
+    from nbgrader.api import GradeCell
+
     rows = []
     for submission in gb.assignment_submissions(assignment):
         for notebook in submission.notebooks:
-            for comment in notebook.comments:
-                if (comment.auto_comment or "").startswith(FLAG_PREFIX):
-                    rows.append({"student": submission.student.id, "assignment": assignment,
-                                 "notebook": notebook.name, "cell": comment.name,
-                                 "comment": comment.auto_comment.splitlines()[0]})
+            scored = {grade.name: grade.manual_score is not None for grade in notebook.grades}
+            reasons = [c for c in notebook.comments
+                       if isinstance(c.cell, GradeCell) and (c.auto_comment or "").startswith(FLAG_PREFIX)]
+            for comment in reasons:
+                rows.append({"student": submission.student.id, "assignment": assignment,
+                             "notebook": notebook.name, "cell": comment.name,
+                             "comment": comment.auto_comment.splitlines()[0],
+                             "resolved": scored.get(comment.name, False)})
+            if notebook.flagged and all(scored.get(c.name, False) for c in reasons):
+                rows.append({"student": submission.student.id, "assignment": assignment,
+                             "notebook": notebook.name, "cell": "",
+                             "comment": "flagged in formgrader by a grader", "resolved": False})
     return rows
 
 
@@ -275,15 +286,68 @@ class GradebookWriter:
         self.db.commit()
 
 
+def _submitted_notebook(gb: Any, notebook: str, assignment: str, student: str) -> Any:
+    return gb.find_submission_notebook(notebook, assignment, student)
+
+
+def _review_comment(submitted: Any, cell: str) -> Any:
+    """The comment holding Attune's review reason on a rubric test cell, or None. nbgrader makes comments for
+    answer cells only; a comment on the test cell is where the grader scores, and nbgrader's feedback (GetGrades)
+    never reads it, so the reason cannot reach the trainee."""
+    from nbgrader.api import GradeCell
+
+    return next((c for c in submitted.comments if c.name == cell and isinstance(c.cell, GradeCell)
+                 and (c.auto_comment or "").startswith(FLAG_PREFIX)), None)
+
+
+def _drop_legacy_flag(gb: Any, answer_cell: str, notebook: str, assignment: str, student: str) -> None:
+    """Gradebooks flagged by earlier versions held the reason in the answer cell's comment, which feedback shows
+    the trainee: take it out."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        comment = gb.find_comment(answer_cell, notebook, assignment, student)
+    except MissingEntry:
+        return
+    lines = (comment.auto_comment or "").splitlines()
+    if lines and lines[0].startswith(FLAG_PREFIX):
+        comment.auto_comment = "\n".join(lines[1:]) or None
+
+
 def flag(gb: Any, assignment: str, found: Iterable[Difference]) -> None:
-    """Mark each differing cell as needing a grader, with a comment on its answer cell (shown in formgrader)."""
+    """Flag each differing rubric cell where the grader scores it: the test cell needs grading and carries the
+    reason as a comment, and its notebook is flagged (formgrader's "Flagged?" column). Scoring the cell in
+    formgrader resolves it (:func:`resolve_review_flags_when_scored`)."""
+    from nbgrader.api import Comment
+
     for difference in found:
+        submitted = _submitted_notebook(gb, difference.notebook, assignment, difference.student)
         grade = gb.find_grade(difference.cell, difference.notebook, assignment, difference.student)
         grade.needs_manual_grade = True
-        comment = gb.find_comment(difference.answer_cell, difference.notebook, assignment, difference.student)
-        text = difference.comment()
-        if not (comment.auto_comment or "").startswith(FLAG_PREFIX):
-            comment.auto_comment = text if not comment.auto_comment else f"{text}\n{comment.auto_comment}"
+        comment = _review_comment(submitted, difference.cell)
+        if comment is None:
+            comment = Comment(notebook=submitted, cell=grade.cell)
+            gb.db.add(comment)
+        comment.auto_comment = difference.comment()
+        submitted.flagged = True
+        _drop_legacy_flag(gb, difference.answer_cell, difference.notebook, assignment, difference.student)
+    gb.db.commit()
+
+
+def unflag(gb: Any, assignment: str, notebook: str, student: str, cells: Iterable[str]) -> None:
+    """A regrade found these rubric cells no longer differ: take Attune's review reason off them, and the
+    notebook's flag when none of Attune's reasons is left (a flag a grader set by hand with no reason of ours
+    stays)."""
+    submitted = _submitted_notebook(gb, notebook, assignment, student)
+    removed = False
+    for cell in cells:
+        comment = _review_comment(submitted, cell)
+        if comment is not None:
+            gb.db.delete(comment)
+            removed = True
+    gb.db.flush()
+    if removed and not any(_review_comment(submitted, c.name) for c in submitted.comments):
+        submitted.flagged = False
     gb.db.commit()
 
 
@@ -291,7 +355,7 @@ def save_static_grades(db_url: str, assignment: str, notebook: str, student: str
                        executed: Mapping[str, float | None]) -> list[Difference]:
     """Inside nbgrader autograde, after its SaveAutoGrades: record each rubric part's score of the answers as
     written (with a comment when they could not be read), and flag the cells whose executed score differs."""
-    found = []
+    found, agreeing = [], []
     with open_gradebook(db_url) as gb:
         for test_cell, graded in grades.static.items():
             grade = gb.find_grade(test_cell, notebook, assignment, student)
@@ -303,6 +367,33 @@ def save_static_grades(db_url: str, assignment: str, notebook: str, student: str
             if differs(executed[test_cell], graded.points):
                 found.append(Difference(student, notebook, test_cell, executed[test_cell], graded.points,
                                         graded.rubric.answer_cell))
+            else:
+                agreeing.append(test_cell)
         gb.db.commit()
+        unflag(gb, assignment, notebook, student, agreeing)
         flag(gb, assignment, found)
     return found
+
+
+def _resolve_when_scored(grade: Any, value: Any, _old: Any, _initiator: Any) -> None:
+    """A grader entered a score on a cell Attune flagged: once every flagged cell of the notebook has one, the
+    notebook is no longer flagged (nbgrader itself clears the cell's needs-grading mark)."""
+    if value is None or grade.notebook is None or not grade.notebook.flagged:
+        return
+    submitted = grade.notebook
+    reasons = {c.name for c in submitted.comments if _review_comment(submitted, c.name) is c}
+    if grade.name not in reasons:
+        return
+    if all(g.manual_score is not None for g in submitted.grades if g.name in reasons and g is not grade):
+        submitted.flagged = False
+
+
+def resolve_review_flags_when_scored() -> None:
+    """Make a score entered in formgrader (or through nbgrader's API) on a flagged cell resolve Attune's flag.
+    Loaded by every course's nbgrader_config.py, so formgrader's process has it; an ORM event on nbgrader's own
+    Grade model, since nbgrader offers no hook there."""
+    from nbgrader.api import Grade
+    from sqlalchemy import event
+
+    if not event.contains(Grade.manual_score, "set", _resolve_when_scored):
+        event.listen(Grade.manual_score, "set", _resolve_when_scored)

@@ -263,8 +263,11 @@ def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, fl
     entries = {}
     for test_cell, graded in grades.static.items():
         form = cells.get(f"form_{graded.rubric.variable}")  # the form cell, named by `attune build`
-        if how == "static" and form is not None and form.get("cell_type") == "code" and not form.get("outputs"):
-            form["outputs"] = [form_output(graded.rubric.part)]  # type: ignore[index]
+        if form is not None and form.get("cell_type") == "code":
+            # The transcript or items as text, for executed and static grading alike: a widget's view needs its
+            # kernel, so in formgrader and in the autograded notebook it would be an empty area.
+            output = form_output(graded.rubric.part)
+            form["outputs"] = [as_node(output) if as_node else output]  # type: ignore[index]
         cell = cells.get(test_cell)
         if cell is not None and cell.get("cell_type") == "code":
             outputs = feedback_outputs(graded)
@@ -273,6 +276,8 @@ def record(nb: dict, grades: NotebookGrades, how: str, executed: Mapping[str, fl
         entry: dict[str, Any] = {"static": graded.points, "max": graded.rubric.points}
         if executed is not None:
             entry["executed"] = executed.get(test_cell)
+            if differs(entry["executed"], graded.points):  # for the grader only (formgrader's grading page)
+                entry["review"] = review_reason(test_cell, entry["executed"], graded.points)
         if graded.problem:
             entry["problem"] = graded.problem
         entries[test_cell] = entry
@@ -305,9 +310,15 @@ class Difference:
                 "(recorded)")
 
     def comment(self) -> str:
-        executed = "did not report a score" if self.executed is None else f"gave {self.executed:g}"
-        return (f"{FLAG_PREFIX} when this notebook was run, its test cell {self.cell} {executed}, but the answers "
-                f"as written earn {self.static:g}. {self.static:g} was recorded; please review this submission.")
+        return review_reason(self.cell, self.executed, self.static)
+
+
+def review_reason(cell: str, executed: float | None, static: float) -> str:
+    """Why a rubric cell is flagged for review, for the grader who scores it (never shown to the trainee)."""
+    said = "did not report a score" if executed is None else f"gave {executed:g}"
+    return (f"{FLAG_PREFIX} when this notebook was run, its test cell {cell} {said}, but the answers as written "
+            f"earn {static:g}. {static:g} was recorded; enter the score you decide on this cell to resolve the "
+            "flag.")
 
 
 def differences(record_entry: dict, student: str, notebook: str, answer_cells: dict[str, str]) -> list[Difference]:

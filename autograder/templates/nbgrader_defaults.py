@@ -12,6 +12,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader import preprocessors as nbgrader_steps
 
 from autograder import preprocessors as attune_steps
+from autograder.adapters import gradebook as gradebook_adapter
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -80,14 +81,24 @@ c.GenerateFeedback.preprocessors = [
     attune_steps.ShowWidgetFallbacks,
     CSSHTMLHeaderPreprocessor,
 ]
+# Review flags (autograder/adapters/gradebook.py): a rubric cell whose executed score differs from its answers as
+# written needs grading, carries the reason on that test cell, and flags its notebook (formgrader's "Flagged?"
+# column). A score entered on the cell in formgrader resolves it; this makes formgrader's process do that.
+gradebook_adapter.resolve_review_flags_when_scored()
+
 # The page itself comes from Attune's template, autograder/templates/feedback/: what nbgrader's shows, readable by
 # everyone (a language, a main landmark, WCAG AA contrast, underlined links). It is named "feedback" like
 # nbgrader's, the name nbgrader and formgrader's "Generate feedback" button ask for, and is found first. nbgrader's
-# own template folder stays listed: formgrader takes this setting too and finds its grading page there.
+# own template folder stays listed: formgrader takes this setting too. Its grading page is Attune's
+# autograder/templates/formgrade/, which extends nbgrader's (found through extra_template_paths) to show, on each
+# flagged cell, why it needs the grader's score.
+_nbgrader_templates = os.path.join(os.path.dirname(nbgrader_steps.__file__), os.pardir, "server_extensions",
+                                   "formgrader", "templates")
 c.HTMLExporter.extra_template_basedirs = [
     os.path.join(os.path.dirname(attune_steps.__file__), "templates"),
-    os.path.join(os.path.dirname(nbgrader_steps.__file__), os.pardir, "server_extensions", "formgrader", "templates"),
+    _nbgrader_templates,
 ]
+c.HTMLExporter.extra_template_paths = [_nbgrader_templates]
 
 # LMS downloads: `nbgrader zip_collect <exercise>` reads downloaded/<exercise>/archive/*.zip. Canvas's "Download
 # Submissions" names each file <name>_<user id>_<submission id>_<notebook>.ipynb, with LATE_ after the name for
