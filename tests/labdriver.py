@@ -210,18 +210,17 @@ class Lab:
                 time.sleep(0.3)
             if not_run.count() != before or not before:
                 break
-        self._wait_until_run(not_run)
-        if not_run.count():
-            # Seen once in CI on a loaded machine: the run stopped part-way with no error and no dialog (the
-            # queued executions were dropped). Resume once from the first cell that did not run, and say so.
-            shown = self._state(not_run)
-            print(f"run_all: resumed after the run stopped part-way ({shown})")
-            first = self.page.locator(f"{PANEL} .jp-CodeCell:has(.jp-InputPrompt:text-is('[ ]:'))").first
-            first.locator(".jp-InputPrompt").first.click()
+        running = self.page.locator(f"{PANEL} .jp-InputPrompt:has-text('[*]')")
+        self._wait_until_run(not_run, running)
+        if not_run.count() and not running.count():
+            # Seen in CI and under load: the run stopped part-way with no error and no dialog, the kernel idle
+            # (queued executions dropped). Resume once from the first cell that did not run, and say so.
+            print(f"run_all: resumed after the run stopped part-way ({self._state(not_run)})")
+            not_run.first.click()
             self._menu("Run", "Run Selected Cell and All Below")
-            self._wait_until_run(not_run)
-        if not_run.count():
-            raise TimeoutError(f"Run All left {not_run.count()} cell(s) unrun ({self._state(not_run)})")
+            self._wait_until_run(not_run, running)
+        if not_run.count() or running.count():
+            raise TimeoutError(f"Run All did not finish ({self._state(not_run)})")
         self.wait_idle(timeout=180_000)
 
     def _menu(self, menu: str, item: str) -> None:
@@ -229,12 +228,22 @@ class Lab:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
         self.page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
-    def _wait_until_run(self, not_run, seconds: float = 180) -> None:
-        deadline = time.monotonic() + seconds
-        while not_run.count() and time.monotonic() < deadline:
-            time.sleep(0.3)
-        # Still queued or running ([*]) counts as not finished either.
-        while self.page.locator(f"{PANEL} .jp-InputPrompt:has-text('[*]')").count() and time.monotonic() < deadline:
+    def _wait_until_run(self, not_run, running, settle: float = 10, limit: float = 420) -> None:
+        """Wait until no cell is left to run or running and the kernel is idle; or until the kernel has been idle
+        for ``settle`` s with cells still unrun (the run stopped); or ``limit`` s in all (a loaded machine can
+        take minutes). A queued cell's prompt can show [ ] rather than [*] for a while: a form that writes into
+        its answer cell replaces the cells below while they wait (seen in JupyterLab 4.6), so the kernel's
+        status decides whether work is still going on."""
+        status = self.page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator").first
+        start = time.monotonic()
+        idle_since = None
+        while time.monotonic() - start < limit:
+            idle = status.get_attribute("data-status") == "idle" and not running.count()
+            if idle and not not_run.count():
+                return
+            idle_since = (idle_since or time.monotonic()) if idle else None
+            if idle_since and time.monotonic() - idle_since > settle:
+                return
             time.sleep(0.3)
 
     def _state(self, not_run) -> str:
@@ -243,7 +252,8 @@ class Lab:
         status = self.page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
         errors = self.page.locator(f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         last = " ".join(errors.last.inner_text().split())[:300] if errors.count() else "none"
-        return (f"{not_run.count()} unrun; dialog: "
+        running = self.page.locator(f"{PANEL} .jp-InputPrompt:has-text('[*]')").count()
+        return (f"{not_run.count()} unrun, {running} running or queued; dialog: "
                 f"{' '.join(dialog.first.inner_text().split()) if dialog.count() else 'none'}; kernel: {status}; "
                 f"last error output: {last}")
 
