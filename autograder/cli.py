@@ -314,7 +314,7 @@ def _course_config(args: argparse.Namespace, root: Path):
 
 def _cohort(args: argparse.Namespace):
     from autograder.adapters.gradebook import check_gradebook
-    from autograder.instructor.cohort import cohort_table, gradebook_scores, refused_submissions, review_flags
+    from autograder.instructor.cohort import cohort_table, refused_submissions, review_flags
 
     root = Path(args.course).resolve() if args.course else grading_root()
     refused = refused_submissions(root)  # the collector logs refusals in the course folder itself, whatever its config
@@ -326,9 +326,14 @@ def _cohort(args: argparse.Namespace):
         of = f" of {', '.join(args.assignments)}" if args.assignments else ""
         raise AttuneError(f"the gradebook {config.shown_url} (course {config.course_id!r}, course folder {root}) has "
                           f"no autograded submissions{of} yet; grade them first (`attune grade EXERCISE`).")
-    recorded = gradebook_scores(config)
-    totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
-    return root, table, totals, review_flags(config), refused
+    return root, table, config, review_flags(config), refused
+
+
+def _graders_view(config, assignments: list[str]):
+    """The gradebook's totals as nbgrader export writes them, and what needs the grader's attention."""
+    from autograder.orchestration.attention import course_view
+
+    return course_view(config, assignments or None)
 
 
 def _unsandboxed_note(root: Path) -> list[str]:
@@ -349,19 +354,26 @@ def _unsandboxed_note(root: Path) -> list[str]:
 def cmd_report(args: argparse.Namespace) -> int:
     from autograder.instructor.report import write_outputs
 
-    root, table, totals, review, refused = _cohort(args)
+    root, table, config, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "report"
-    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=not args.no_feedback,
-                          review=review, refused=refused, notes=_unsandboxed_note(root))
+    view = _graders_view(config, args.assignments)
+    paths = write_outputs(table, out, _thresholds(args), feedback=not args.no_feedback, review=review,
+                          refused=refused, notes=_unsandboxed_note(root), view=view)
     for name, path in paths.items():
         print(f"{name:<10} {path}")
+    _say_attention(view, "listed at the top of report.html")
     return 0
+
+
+def _say_attention(view, where: str) -> None:
+    if view.attention:
+        print(f"{len(view.attention)} thing(s) need your attention before the totals go out ({where}).")
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from autograder.instructor.analytics import certify, trainee_summary
 
-    _root, table, _totals, _review, _refused = _cohort(args)
+    _root, table, _config, _review, _refused = _cohort(args)
     summary = certify(trainee_summary(table), _thresholds(args))
     columns = ["score", "code_kappa", "code_band", "rating_kappa", "rating_band", "leniency", "certified", "reasons"]
     print(summary[columns].to_string(float_format=lambda v: f"{v:.2f}"))
@@ -375,12 +387,14 @@ def cmd_certify(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from autograder.instructor.report import write_outputs
 
-    root, table, totals, review, refused = _cohort(args)
+    root, table, config, review, refused = _cohort(args)
     out = Path(args.out) if args.out else root / "exports"
-    paths = write_outputs(table, out, _thresholds(args), totals=totals, feedback=False, review=review,
-                          refused=refused, notes=_unsandboxed_note(root))
+    view = _graders_view(config, args.assignments)
+    paths = write_outputs(table, out, _thresholds(args), feedback=False, review=review, refused=refused,
+                          notes=_unsandboxed_note(root), view=view)
     for name in ("totals", "items", "trainees", "canvas", "refused"):
         print(f"{name:<10} {paths[name]}")
+    _say_attention(view, "the attention column of totals.csv; `attune report` lists them")
     return 0
 
 
@@ -414,11 +428,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if result.ungraded:
             print(f"{len(result.ungraded)} notebook(s) are not graded yet: " + ", ".join(result.ungraded))
         if result.differences:
-            print(f"{len(result.differences)} cell(s) differ; those submissions are flagged for review in "
-                  "formgrader (needs grading, with a comment on the answer cell) and in `attune report`.")
-            return 3
-        print("No differences.")
-        return 0
+            print(f"{len(result.differences)} cell(s) differ; each is flagged for review in formgrader (its test "
+                  "cell needs a score and says what differed) and in `attune report`.")
+        else:
+            print("No differences.")
+        if result.attention:
+            print(f"Needs your attention ({len(result.attention)}):")
+            for item in result.attention:
+                where = f" {item.where}" if item.where else ""
+                print(f"  {item.kind.upper()}  {item.student} {item.assignment}{where}: {item.detail}")
+        else:
+            print("Nothing needs attention.")
+        return 3 if result.differences or result.attention else 0
     summary = grade_executed(course, args.assignment, workers=args.workers, scheduler=args.scheduler,
                              force=args.force, progress=not args.quiet, db_override=args.db)
     print("\n".join(summary.lines()))

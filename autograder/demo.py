@@ -150,8 +150,9 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
     from autograder.adapters.gradebook import add_students
     from autograder.core.simulate import cohort_profiles
     from autograder.instructor.analytics import Thresholds
-    from autograder.instructor.cohort import cohort_table, gradebook_scores, graded_parts, review_flags
+    from autograder.instructor.cohort import cohort_table, graded_parts, review_flags
     from autograder.instructor.report import write_outputs
+    from autograder.orchestration.attention import course_view
     from autograder.orchestration.compare import compare
 
     started = time.perf_counter()
@@ -194,10 +195,8 @@ def run_demo(source_root: Path, dest: Path, trainees: int = 30, exercises: list[
 
     print("Building the cohort table and the report", flush=True)
     table = cohort_table(config, exercises)
-    recorded = gradebook_scores(config)
-    totals = recorded.groupby(["student", "assignment"])["score"].sum().reset_index()
-    paths = write_outputs(table, root / "report", Thresholds(), totals=totals, profiles=profiles,
-                          review=review_flags(config))
+    paths = write_outputs(table, root / "report", Thresholds(), view=course_view(config, exercises),
+                          profiles=profiles, review=review_flags(config))
     paths["nbgrader-grades"] = root / "nbgrader-grades.csv"
     seconds = time.perf_counter() - started
     return DemoResult(root, paths["report"], paths, profiles, seconds)

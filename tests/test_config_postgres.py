@@ -84,7 +84,7 @@ def test_report_certify_and_export_read_the_configured_postgresql_gradebook(grad
     done = attune("report", "--no-feedback", cwd=graded)
     assert done.returncode == 0, done.stdout + done.stderr
     totals = pd.read_csv(graded / "report" / "totals.csv")
-    assert dict(zip(totals["student"], totals["score"], strict=True)) == pytest.approx(expected)
+    assert dict(zip(totals["student_id"], totals["score"], strict=True)) == pytest.approx(expected)
     html = (graded / "report" / "report.html").read_text()
     assert all(student in html for student in TRAINEES)
 
@@ -97,7 +97,7 @@ def test_report_certify_and_export_read_the_configured_postgresql_gradebook(grad
     done = attune("export", cwd=graded)
     assert done.returncode == 0, done.stdout + done.stderr
     exported = pd.read_csv(graded / "exports" / "totals.csv")
-    assert dict(zip(exported["student"], exported["score"], strict=True)) == pytest.approx(expected)
+    assert dict(zip(exported["student_id"], exported["score"], strict=True)) == pytest.approx(expected)
     canvas = pd.read_csv(graded / "exports" / "canvas-gradebook.csv")
     assert set(canvas["SIS User ID"].dropna()) == set(TRAINEES)  # (its first row is "Points Possible")
     assert not (graded / "gradebook.db").exists()  # no command fell back to a SQLite file

@@ -58,7 +58,7 @@ def test_grades_in_the_report_are_the_gradebooks(demo):
     dest, _ = demo
     exported = pd.read_csv(dest / "nbgrader-grades.csv")
     totals = pd.read_csv(dest / "report" / "totals.csv")
-    merged = totals.merge(exported, left_on=["student", "assignment"], right_on=["student_id", "assignment"])
+    merged = totals.merge(exported, on=["student_id", "assignment"])
     assert len(merged) == 10
     assert (merged["score_x"] - merged["score_y"]).abs().max() < 1e-9
 

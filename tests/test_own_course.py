@@ -166,7 +166,7 @@ def grade_feedback_report(course: Path, exercises: list[str]) -> pd.DataFrame:
     assert all(student in certified.stdout for student in TRAINEES) and "trainees meet the thresholds" in \
         certified.stdout
     attune("export", cwd=course)
-    assert sorted(pd.read_csv(course / "exports" / "totals.csv")["student"].unique()) == sorted(TRAINEES)
+    assert sorted(pd.read_csv(course / "exports" / "totals.csv")["student_id"].unique()) == sorted(TRAINEES)
     return pd.read_csv(course / "report" / "trainees.csv")
 
 

@@ -397,3 +397,39 @@ def resolve_review_flags_when_scored() -> None:
 
     if not event.contains(Grade.manual_score, "set", _resolve_when_scored):
         event.listen(Grade.manual_score, "set", _resolve_when_scored)
+
+
+# -- the grader's view: recorded totals, cell grades, submissions ---------------------------------------------------
+def _export_text(value: Any) -> str:
+    """A value as `nbgrader export` writes it: str(), and "" for None."""
+    return "" if value is None else str(value)
+
+
+def graders_records(config: CourseConfig, assignments: Iterable[str] | None = None) -> dict[str, list[dict]]:
+    """What `nbgrader export` and formgrader read, as plain data: ``assignments`` (the course's, in nbgrader's order:
+    name, duedate and max_score as export writes them, and notebook names), ``students`` (everyone in the gradebook,
+    in export's order, with names and email) and ``submissions`` (student, assignment, timestamp, raw_score: the
+    gradebook's SubmittedAssignment.score, late_penalty, and each graded cell's auto, manual, extra credit,
+    max_score and needs_manual). Only ``assignments``, if given."""
+    chosen = set(assignments) if assignments else None
+    found: dict[str, list[dict]] = {"assignments": [], "students": [], "submissions": []}
+    with open_gradebook(config.db_url, config.course_id) as gb:
+        rows = [a for a in gb.assignments if a.course_id == config.course_id and (chosen is None or a.name in chosen)]
+        for assignment in rows:
+            found["assignments"].append({"name": assignment.name, "duedate": _export_text(assignment.duedate),
+                                         "max_score": float(assignment.max_score or 0.0),
+                                         "notebooks": [n.name for n in assignment.notebooks]})
+            for submission in gb.assignment_submissions(assignment.name):
+                cells = [{"notebook": notebook.name, "cell": grade.name, "max_score": float(grade.max_score or 0.0),
+                          "auto": grade.auto_score, "manual": grade.manual_score, "extra_credit": grade.extra_credit,
+                          "needs_manual": bool(grade.needs_manual_grade)}
+                         for notebook in submission.notebooks for grade in notebook.grades]
+                found["submissions"].append({
+                    "student": submission.student.id, "assignment": assignment.name,
+                    "timestamp": _export_text(submission.timestamp), "graded_timestamp": submission.timestamp,
+                    "raw_score": float(submission.score),
+                    "late_penalty": float(submission.late_submission_penalty or 0.0), "cells": cells})
+        found["students"] = [{"id": s.id, "first_name": _export_text(s.first_name),
+                              "last_name": _export_text(s.last_name), "email": _export_text(s.email)}
+                             for s in gb.students]
+    return found

@@ -158,10 +158,12 @@ def gradebook_scores(course: CourseConfig | Path, db_url: str | None = None,
 
 def review_flags(course: CourseConfig | Path, db_url: str | None = None,
                  course_id: str | None = None) -> pd.DataFrame:
-    """Cells flagged for review by `attune grade --compare` (or by autograde itself): one row per cell.
+    """Cells flagged for review by `attune grade --compare` (or by autograde itself), with whether a grader has
+    scored them since (resolved), and notebooks a grader flagged in formgrader (cell ""): one row each.
     ``course`` is a CourseConfig or a course folder; ``db_url``/``course_id`` override its configuration."""
     rows = review_rows(course_config(course, db_url, course_id))
-    return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment"])
+    return pd.DataFrame.from_records(rows, columns=["student", "assignment", "notebook", "cell", "comment",
+                                                    "resolved"])
 
 
 def unsandboxed_submissions(course: CourseConfig | Path) -> list[str]:

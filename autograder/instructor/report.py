@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autograder.core.attention import EXPORT_COLUMNS, GradersView
 from autograder.instructor.analytics import (
     DEFAULT_THRESHOLDS,
     Thresholds,
@@ -138,7 +139,10 @@ def analyse(table: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS,
 
 def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], thresholds: Thresholds,
                 profiles: Mapping[str, str] | None = None, notes: list[str] | None = None,
-                review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> str:
+                review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
+                view: GradersView | None = None) -> str:
+    """The cohort report. With ``view`` (autograder.orchestration.attention.course_view) it opens with what needs
+    the grader's attention and the totals as nbgrader exports them."""
     summary, confusion, items = results["summary"], results["confusion"], results["items"]
     n_students = len(summary)
     assignments = ", ".join(sorted(map(str, table["assignment"].unique())))
@@ -152,6 +156,7 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Attune cohort report</title>"
         f"<style>{STYLE}</style></head><body><main>",  # one main landmark holds the page (axe: region)
         "<h1>Attune cohort report</h1>",
+        *(_attention_section(view) + _totals_section(grader_totals(view, table)) if view is not None else []),
         f"<p>{n_students} trainees · assignments {html.escape(assignments)} · "
         f"{int(summary['certified'].sum())} meet the certification thresholds (codes kappa ≥ "
         f"{thresholds.code_kappa:.2f}, ratings weighted kappa ≥ {thresholds.rating_kappa:.2f}, score ≥ "
@@ -171,16 +176,73 @@ def report_html(table: pd.DataFrame, results: dict[str, pd.DataFrame], threshold
     return "\n".join(parts)
 
 
+def _header(columns: Sequence[str]) -> str:
+    return "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns)
+
+
+def _attention_section(view: GradersView) -> list[str]:
+    """Every attention item, most serious first: what the grader must look at before the totals go out."""
+    items = view.attention
+    head = f'<section aria-labelledby="attention"><h2 id="attention">Needs your attention ({len(items)})</h2>'
+    if not items:
+        return [head, "<p>Nothing needs your attention.</p></section>"]
+    rows = "".join(f"<tr><td>{html.escape(a.kind)}</td><td>{html.escape(a.student)}</td>"
+                   f"<td>{html.escape(a.assignment)}</td><td>{html.escape(a.where)}</td>"
+                   f"<td>{html.escape(a.detail)}</td></tr>" for a in items)
+    return [head, "<p>Most serious first. The totals below and in totals.csv and canvas-gradebook.csv are the "
+                  "gradebook's, as <code>nbgrader export</code> writes them: correct these before sending them.</p>",
+            f"<table><caption>Needs your attention</caption><thead><tr>"
+            f"{_header(['kind', 'trainee', 'assignment', 'where', 'what to do'])}</tr></thead>"
+            f"<tbody>{rows}</tbody></table></section>"]
+
+
+def _totals_section(totals: pd.DataFrame) -> list[str]:
+    """Each trainee's recorded total per assignment beside the points of the answers as written."""
+    def number(value: float) -> str:
+        return "" if pd.isna(value) else f"{value:g}"
+
+    rows = "".join(f"<tr><th scope=\"row\">{html.escape(str(r.student_id))}</th><td>{html.escape(str(r.assignment))}"
+                   f"</td><td class=\"num\">{number(r.score)}</td><td class=\"num\">{number(r.max_score)}</td>"
+                   f"<td class=\"num\">{number(r.as_written)}</td><td>{html.escape(str(r.attention))}</td></tr>"
+                   for r in totals.itertuples(index=False))
+    return ['<section aria-labelledby="totals"><h2 id="totals">Totals</h2>',
+            "<p>The recorded total is what nbgrader export (and the Canvas file) carries: the gradebook's sum, after "
+            "any manual scores, extra credit and late penalty, never below 0. Answers as written: the points of the "
+            "answers the cohort table read, blank where there is no autograded notebook.</p>",
+            f"<table><caption>Totals per trainee and assignment</caption><thead><tr>"
+            f"{_header(['trainee', 'assignment', 'recorded total', 'maximum', 'answers as written', 'note'])}"
+            f"</tr></thead><tbody>{rows}</tbody></table></section>"]
+
+
+def grader_totals(view: GradersView, table: pd.DataFrame) -> pd.DataFrame:
+    """totals.csv: nbgrader export's rows and columns, then ``as_written`` (the points of the answers as written,
+    from the cohort table; blank where none) and ``attention`` (the kinds of attention, "; "-joined)."""
+    frame = pd.DataFrame([{c: getattr(r, c) for c in EXPORT_COLUMNS} for r in view.totals],
+                         columns=list(EXPORT_COLUMNS))
+    written = (table.groupby(["student", "assignment"], observed=True)["credit"].sum().astype(float)
+               if not table.empty else pd.Series(dtype=float))
+    frame["as_written"] = [written.get((s, a), np.nan) for s, a in zip(frame["student_id"], frame["assignment"],
+                                                                           strict=True)]
+    frame["attention"] = [view.reasons(s, a) for s, a in zip(frame["student_id"], frame["assignment"], strict=True)]
+    return frame
+
+
 def _review_section(review: pd.DataFrame | None) -> list[str]:
-    """Cells whose executed test score differed from the answers as written (`attune grade --compare`)."""
+    """Cells whose executed test score differed from the answers as written (`attune grade --compare`), open until
+    a grader scores them in formgrader; notebooks a grader flagged there."""
     if review is None:
         return []
-    head = f"<h2>Submissions flagged for review: executed and as-written scores differ ({len(review)})</h2>"
+    resolved = review["resolved"].astype(bool) if "resolved" in review else pd.Series(False, index=review.index)
+    head = (f"<h2>Flagged for review: {int((~resolved).sum())} open, {int(resolved.sum())} resolved by a "
+            "grader's score</h2>")
     if review.empty:
         return [head, "<p>None.</p>"]
-    return [head, "<p class='flag'>The score of the answers as written was recorded. Look at these submissions in "
-                  "formgrader: each flagged cell needs grading and carries a comment saying what differed.</p>",
-            _table(review)]
+    shown = review.assign(status=["resolved (scored in formgrader)" if r else "open" for r in resolved])
+    shown = shown.drop(columns=[c for c in ("resolved",) if c in shown]).sort_values("status", kind="stable")
+    return [head, "<p class='flag'>For a rubric cell, the score of the answers as written was recorded. Open each "
+                  "open one in formgrader: the flagged test cell needs a score and says below it what differed; "
+                  "entering your score resolves it.</p>",
+            _table(shown)]
 
 
 def _refused_section(refused: pd.DataFrame | None) -> list[str]:
@@ -240,12 +302,14 @@ def canvas_gradebook(totals: pd.DataFrame, possible: Mapping[str, float]) -> pd.
     return pd.concat([pd.DataFrame([points]), frame], ignore_index=True)
 
 
-def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                  totals: pd.DataFrame | None = None, profiles: Mapping[str, str] | None = None,
+def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS, *,
+                  view: GradersView, profiles: Mapping[str, str] | None = None,
                   feedback: bool = True, notes: list[str] | None = None,
                   review: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
                   scale: Sequence[int] | None = None) -> dict[str, Path]:
-    """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`. ``review`` lists
+    """Write the report, CSV exports and (optionally) per-trainee feedback pages into `out`. ``view`` is the
+    gradebook's totals and what needs attention (autograder.orchestration.attention.course_view): totals.csv and
+    canvas-gradebook.csv carry nbgrader export's numbers, the one set of numbers that goes out. ``review`` lists
     the cells flagged by the cross-check of executed and static scores (autograder.instructor.cohort.review_flags);
     ``refused`` the submissions collect refused as impersonations (autograder.instructor.cohort.refused_submissions);
     ``scale`` the rubric's empathy levels (see :func:`analyse`)."""
@@ -253,7 +317,7 @@ def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAU
     results = analyse(table, thresholds, scale)
     paths = {"report": out / "report.html", "trainees": out / "trainees.csv", "items": out / "items.csv",
              "confusion": out / "code-confusion.csv"}
-    paths["report"].write_text(report_html(table, results, thresholds, profiles, notes, review, refused),
+    paths["report"].write_text(report_html(table, results, thresholds, profiles, notes, review, refused, view),
                                encoding="utf-8")
     if review is not None:
         paths["review"] = out / "flagged-for-review.csv"
@@ -264,15 +328,13 @@ def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAU
     results["summary"].to_csv(paths["trainees"])
     results["items"].to_csv(paths["items"], index=False)
     results["confusion"].to_csv(paths["confusion"])
-    if totals is None:  # from the table itself: the autograded points per trainee and assignment
-        totals = (table.groupby(["student", "assignment"], observed=True)["credit"].sum()
-                  .rename("score").reset_index())
     paths["totals"] = out / "totals.csv"
-    totals.to_csv(paths["totals"], index=False)
-    possible = table.groupby(["assignment", "student"], observed=True)["possible"].sum().groupby(
-        level=0, observed=True).max().to_dict()
     paths["canvas"] = out / "canvas-gradebook.csv"
-    canvas_gradebook(totals, possible).to_csv(paths["canvas"], index=False)
+    exported = grader_totals(view, table)
+    exported.to_csv(paths["totals"], index=False)
+    possible = {r.assignment: r.max_score for r in view.totals}
+    canvas_gradebook(exported.rename(columns={"student_id": "student"}), possible).to_csv(paths["canvas"],
+                                                                                         index=False)
     if feedback:
         folder = out / "feedback"
         folder.mkdir(exist_ok=True)
@@ -282,4 +344,4 @@ def write_outputs(table: pd.DataFrame, out: Path, thresholds: Thresholds = DEFAU
     return paths
 
 
-__all__ = ["analyse", "canvas_gradebook", "report_html", "trainee_feedback_html", "write_outputs"]
+__all__ = ["analyse", "canvas_gradebook", "grader_totals", "report_html", "trainee_feedback_html", "write_outputs"]

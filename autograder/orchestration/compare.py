@@ -1,6 +1,7 @@
 """`attune grade --compare`: list every rubric cell whose executed score differs from the score of its answers as
-written, and flag those submissions for review (formgrader shows them as needing grading, with a comment on the
-answer cell)."""
+written, and flag those cells for review (in formgrader the test cell needs a score and carries the reason; the
+notebook shows as flagged). Then list what else needs a grader's attention in that exercise (autograder.core.attention):
+the totals the gradebook would export must not go out unchecked either."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field
 
 from autograder.adapters.config import CourseConfig
 from autograder.adapters.gradebook import exercise_notebooks, flag, open_gradebook, submitted_students
+from autograder.core.attention import Attention
+from autograder.orchestration.attention import assignment_view
 from autograder.orchestration.submissions import read_submitted
 from autograder.static.notebooks import Difference, differences, recorded
 
@@ -18,6 +21,7 @@ class Comparison:
     static_only: list[str] = field(default_factory=list)
     ungraded: list[str] = field(default_factory=list)
     compared: int = 0
+    attention: list[Attention] = field(default_factory=list)
 
 
 def compare(course: CourseConfig, assignment: str, apply_flags: bool = True) -> Comparison:
@@ -41,4 +45,5 @@ def compare(course: CourseConfig, assignment: str, apply_flags: bool = True) -> 
                 result.differences += differences(entry, student, notebook.name, answers)
         if apply_flags:
             flag(gb, assignment, result.differences)
+    result.attention = assignment_view(course, assignment).attention  # after flagging: new flags are open items
     return result
