@@ -35,6 +35,7 @@ from course.widgets.recorder import format_literal
 
 pytestmark = pytest.mark.nbgrader
 EXERCISE, NOTEBOOK = "ex01", "hearing-the-concern"
+CELL_TIMEOUT = 10  # c.Execute.timeout of the test course (nbgrader's default is 30 s)
 PARTS = {p.variable: p for p in graded_parts(ROOT / "solutions", EXERCISE)}
 RULES = {v: load_part(p.part).rules for v, p in PARTS.items()}
 KEY_TEXT = "leaves the whole answer to Amira"  # from the rationale of amira's T1 in solutions/ex01/keys only
@@ -206,7 +207,7 @@ CASES = [
     Case("kill-kernel", with_sources({"amira": "import os, signal\namira = {}\nos.kill(os.getpid(), signal.SIGKILL)"}),
          {v: 0.0 for v in PARTS}, attack=True),
     Case("endless-loop", with_sources({"amira": literal("amira", correct("amira")) + "\nwhile True:\n    pass"}),
-         only_amira(20.0), notes=["interrupted by nbgrader's 30 s timeout"]),
+         only_amira(20.0), notes=[f"interrupted by the cell timeout ({CELL_TIMEOUT} s here)"]),
     Case("huge-output", with_sources({"amira": literal("amira", correct("amira")) + "\nprint('y' * 20_000_000)"}),
          only_amira(20.0)),
     Case("stderr-in-answer", with_sources({"amira": literal("amira", correct("amira"))
@@ -291,6 +292,8 @@ def attune(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def graded(tmp_path_factory):
     """One course with every case submitted; graded executed (plain nbgrader) in it, and statically in a copy."""
     executed = make_course(tmp_path_factory.mktemp("hostile"))
+    with (executed / "nbgrader_config.py").open("a") as config:  # the endless loop need not take nbgrader's 30 s
+        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
     run_nbgrader(["generate_assignment", EXERCISE, "--force"], cwd=executed)
     released = json.loads((executed / "exercises" / EXERCISE / f"{NOTEBOOK}.ipynb").read_text())
     for case in CASES:
