@@ -11,6 +11,7 @@ from pathlib import Path
 from course.errors import AttuneError
 
 FIRST_LESSON = Path("course/lessons/00-start-here.ipynb")
+PRACTICE_NOTEBOOK = Path("course/lessons/practice.ipynb")
 # Jupyter config for a self-paced learner's server: labconfig/page_config.json (nbgrader's lab plugins disabled)
 # and jupyter_server_config.json (nbgrader's server extensions off). Shipped as package data.
 SELF_PACED_CONFIG = Path(__file__).resolve().parent / "lab-selfpaced"
@@ -50,10 +51,11 @@ def enter_course(root: Path) -> Path:
     return root
 
 
-def lab_command(root: Path, extra: list[str]) -> list[str]:
-    """`jupyter lab` serving the whole course folder (nbgrader needs it as the server root), opening lesson 0 of
-    the shipped course, or the README of a course of one's own."""
-    first = FIRST_LESSON if (root / FIRST_LESSON).is_file() else Path("README.md")
+def lab_command(root: Path, extra: list[str], first: Path | None = None) -> list[str]:
+    """`jupyter lab` serving the whole course folder (nbgrader needs it as the server root), opening ``first``, or
+    lesson 0 of the shipped course, or the README of a course of one's own."""
+    if first is None:
+        first = FIRST_LESSON if (root / FIRST_LESSON).is_file() else Path("README.md")
     command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
                f"--LabApp.default_url=/lab/tree/{first.as_posix()}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -61,8 +63,8 @@ def lab_command(root: Path, extra: list[str]) -> list[str]:
     return [*command, *extra]
 
 
-def lab_server(root: Path, extra: list[str], *, instructor: bool = False,
-               environ: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+def lab_server(root: Path, extra: list[str], *, instructor: bool = False, environ: dict[str, str] | None = None,
+               first: Path | None = None) -> tuple[list[str], dict[str, str]]:
     """The command and environment `attune lab` starts JupyterLab with.
 
     A self-paced learner has no instructor and no exchange: by default SELF_PACED_CONFIG goes first on
@@ -75,7 +77,7 @@ def lab_server(root: Path, extra: list[str], *, instructor: bool = False,
     if not instructor:
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
             p for p in (str(SELF_PACED_CONFIG), base.get("JUPYTER_CONFIG_PATH", "")) if p)
-    return lab_command(root, extra), env
+    return lab_command(root, extra, first), env
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -83,6 +85,39 @@ def cmd_lab(args: argparse.Namespace) -> int:
     command, env = lab_server(root, args.jupyter_args, instructor=args.instructor)
     view = "instructor's view, every nbgrader tool" if args.instructor else "self-paced learner's view"
     print(f"Opening the course in JupyterLab from {root} ({view}; Ctrl+C twice to stop).", flush=True)
+    return subprocess.call(command, cwd=root, env=env)
+
+
+def practice_notebook(root: Path) -> Path:
+    """The practice notebook of the course folder ``root`` (relative to it): the shipped course's, or, in a course
+    of one's own, practice.ipynb at its top, copied from the shipped one the first time (never overwritten)."""
+    if (root / PRACTICE_NOTEBOOK).is_file():
+        return PRACTICE_NOTEBOOK
+    own = Path("practice.ipynb")
+    if not (root / own).exists():
+        from course import CONTENT_DIR
+
+        shipped = CONTENT_DIR / "lessons" / PRACTICE_NOTEBOOK.name
+        if not shipped.is_file():
+            raise AttuneError(f"no practice notebook to copy ({shipped} is missing); reinstall Attune from its "
+                              "repository.")
+        import shutil
+
+        shutil.copy2(shipped, root / own)
+    return own
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from course.practice import practice_folders
+
+    root = course_root()
+    if not practice_folders(root):
+        raise AttuneError(f"no practice bank for {root}: practice needs solutions/practice/ (the reference answers) "
+                          "in the course folder or beside the shipped course. Run it from Attune's repository, or "
+                          "add your own items in solutions/practice/.")
+    notebook = practice_notebook(root)
+    command, env = lab_server(root, args.jupyter_args, first=notebook)
+    print(f"Opening practice in JupyterLab: {root / notebook} (Ctrl+C twice to stop).", flush=True)
     return subprocess.call(command, cwd=root, env=env)
 
 
@@ -469,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="keep nbgrader's instructor tools (Formgrader, Create Assignment, ...); by default the "
                           "self-paced learner's view has none of nbgrader's tools")
     lab.set_defaults(func=cmd_lab)
+    practice = sub.add_parser("practice", help="open the practice notebook: short items with feedback, chosen "
+                                               "from your own history (other options go to `jupyter lab`)")
+    practice.set_defaults(func=cmd_practice)
     init = sub.add_parser("init", help="make a course folder of your own (content, exercises, keys, nbgrader config)")
     init.add_argument("folder", help="the folder to create (it must not exist, or be empty)")
     init.add_argument("--course-id", help="nbgrader's course id (default: the folder's name)")
@@ -576,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
             verb.add_argument("--no-feedback", action="store_true", help="skip the per-trainee debrief pages")
         verb.set_defaults(func=func)
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "lab":
+    if extra and args.command not in ("lab", "practice"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.jupyter_args = extra
     # nbgrader's gradebook runs `alembic` as a subprocess: it must be found next to this Python.

@@ -83,3 +83,19 @@ def browser():
 
     with chromium() as browser:
         yield browser
+
+
+@pytest.fixture(autouse=True, scope="session")
+def practice_history_in_a_scratch_file(tmp_path_factory):
+    """Kernels started by the tests (they inherit this environment) keep their practice history in a scratch file,
+    never in the Jupyter data folder of whoever runs the tests (a test that reads the history sets its own)."""
+    import os
+
+    path = tmp_path_factory.mktemp("practice") / "practice.sqlite3"
+    before = os.environ.get("ATTUNE_PRACTICE_DB")
+    os.environ["ATTUNE_PRACTICE_DB"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("ATTUNE_PRACTICE_DB", None)
+    else:
+        os.environ["ATTUNE_PRACTICE_DB"] = before

@@ -265,6 +265,15 @@ class Lab:
         self.wait_idle()
 
 
+def tab_to(page, text: str, presses: int = 40) -> None:
+    """Press Tab until the focused element reads ``text`` (a keyboard user moving on to a button)."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent") == text:
+            return
+    raise AssertionError(f"{presses} presses of Tab never reached {text!r}")
+
+
 def accessibility_violations(page, selector: str | dict) -> list[str]:
     """axe-core's violations inside ``selector`` (labels, names, roles, contrast, heading order...)."""
     from axe_playwright_python.sync_playwright import Axe

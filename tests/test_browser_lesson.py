@@ -14,6 +14,7 @@ from labdriver import (
     copy_course,
     jupyterlab,
     require_chromium,
+    tab_to,
     wait_for_file,
 )
 
@@ -51,10 +52,7 @@ def test_scenario_plays_to_a_debrief_and_the_path_survives_a_restart(tmp_path):
         second_text = widget.locator(".widget-radio-box label").nth(1).inner_text().strip()
         widget.get_by_role("radio").first.focus()
         page.keyboard.press("ArrowDown")
-        for _ in range(6):
-            page.keyboard.press("Tab")
-            if page.evaluate("() => document.activeElement.textContent") == "Say this":
-                break
+        tab_to(page, "Say this", presses=6)
         page.keyboard.press("Enter")
         widget.get_by_text("That was a").wait_for()
         choices = 1

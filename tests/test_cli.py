@@ -168,3 +168,19 @@ def test_grading_commands_find_an_instructors_course_folder_without_course(tmp_p
     (folder / "nbgrader_config.py").write_text("c = get_config()\n")
     assert grading_root(folder / "solutions" / "ex01") == folder
     assert course_root(folder) == folder  # every command works on a course folder, the repository's or not
+
+
+def test_attune_practice_opens_the_practice_notebook_and_gives_an_own_course_one(tmp_path):
+    from autograder.cli import PRACTICE_NOTEBOOK, practice_notebook
+
+    assert practice_notebook(ROOT) == PRACTICE_NOTEBOOK  # the shipped course's, in the repository
+    command, env = lab_server(ROOT, [], first=practice_notebook(ROOT))
+    assert f"--LabApp.default_url=/lab/tree/{PRACTICE_NOTEBOOK.as_posix()}" in command
+    assert "JUPYTER_CONFIG_PATH" in env  # the self-paced learner's view: no nbgrader tools
+    own = tmp_path / "own"
+    own.mkdir()
+    assert practice_notebook(own) == Path("practice.ipynb")
+    copied = (own / "practice.ipynb").read_bytes()
+    assert copied == (ROOT / PRACTICE_NOTEBOOK).read_bytes()
+    (own / "practice.ipynb").write_text("mine")  # the learner's own copy is never overwritten
+    assert practice_notebook(own) == Path("practice.ipynb") and (own / "practice.ipynb").read_text() == "mine"

@@ -6,8 +6,8 @@ A record per practice file, solutions/practice/second-coding/<set>.yaml::
     set: code-reflections
     first:   {cd-ref-001: {code: SR, empathy: 3}, ...}   # the reference as first written
     second:  {cd-ref-001: {code: SR, empathy: 3}, ...}   # a blind coder's: the rubric and the item only
-    resolutions:                                         # one per item whose main answers differ
-      cd-ref-007: {stands: {code: CR, empathy: 4}, why: "..."}
+    resolutions:     # one per item the two disagree on (main answer, or empathy more than one level apart)
+      cd-ref-007: {code: CR, empathy: 4, why: "one sentence: which reading wins and why"}
 
 Run ``python -m autograder.authoring.practice_coding blind OUT`` to write the blind copies and
 ``python -m autograder.authoring.practice_coding report`` to write second-coding/agreement.md.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from autograder.core.agreement import cohen_kappa, percent_agreement
+from autograder.core.agreement import adjacent_agreement, cohen_kappa, percent_agreement
 from course.loading import read_yaml
-from course.practice import SHIPPED_PRACTICE, Bank, load_bank, main_answer
+from course.practice import EMPATHY_TOLERANCE, SHIPPED_PRACTICE, Bank, load_bank
 
 RECORDS = "second-coding"
 HIDDEN = ("reference", "why")
@@ -85,6 +85,13 @@ def agreement_rows(bank: Bank, records: dict[str, dict]) -> list[dict]:
 
     for kind in ("code", "best-response", "feeling-concern", "refer"):
         add("kind", kind, [i for i in bank.items if bank.kind_of[i] == kind])
+    coded = [i for i in bank.items if bank.kind_of[i] == "code" and i in records and records[i]["second"]]
+    if coded:  # the empathy level: exact, within one level, and quadratic-weighted kappa
+        first = [records[i]["first"]["empathy"] for i in coded]
+        second = [records[i]["second"]["empathy"] for i in coded]
+        rows.append({"group": "empathy level (code items)", "name": f"within {EMPATHY_TOLERANCE}", "n": len(coded),
+                     "agreement": adjacent_agreement(first, second, within=EMPATHY_TOLERANCE),
+                     "kappa": cohen_kappa(first, second, weights="quadratic")})
     codes = sorted({records[i]["first"]["code"] for i in bank.items if bank.kind_of[i] == "code" and i in records})
     for code in codes:  # per-code agreement: of the items the reference gives this code, how many the coder did
         add("code", code, [i for i in bank.items if bank.kind_of[i] == "code" and i in records
@@ -94,6 +101,17 @@ def agreement_rows(bank: Bank, records: dict[str, dict]) -> list[dict]:
                                         and bank.items[i].tier == tier])
         add("tier (all items)", tier, [i for i in bank.items if bank.items[i].tier == tier])
     return rows
+
+
+def disagree(kind: str, first: dict, second: dict) -> bool:
+    """Whether two codings of an item need a resolution: their main answers differ, or (code items) their empathy
+    levels are further apart than judging allows (course.practice.EMPATHY_TOLERANCE)."""
+    if _main(kind, first) != _main(kind, second):
+        return True
+    if kind == "code":
+        a, b = first.get("empathy"), second.get("empathy")
+        return isinstance(a, int) and isinstance(b, int) and abs(a - b) > EMPATHY_TOLERANCE
+    return False
 
 
 def problems(bank: Bank, records: dict[str, dict]) -> list[str]:
@@ -106,16 +124,17 @@ def problems(bank: Bank, records: dict[str, dict]) -> list[str]:
         if record is None or record["second"] is None:
             found.append(f"{item_id}: not second-coded")
             continue
-        if _main(kind, record["first"]) != _main(kind, record["second"]):
+        reference = item.reference.model_dump()
+        if disagree(kind, record["first"], record["second"]):
             resolution = record["resolution"]
             if not resolution or not str(resolution.get("why", "")).strip():
                 found.append(f"{item_id}: the codings differ and there is no resolution with a why")
-            elif _main(kind, resolution.get("stands")) != main_answer(item):
-                found.append(f"{item_id}: the resolution says {resolution.get('stands')} stands, but the bank's "
-                             f"reference is {item.reference.model_dump()}")
-        elif _main(kind, record["first"]) != main_answer(item):
-            found.append(f"{item_id}: both coders agreed on {record['first']}, but the bank now says "
-                         f"{item.reference.model_dump()}; record why (a resolution)")
+            elif {k: resolution.get(k) for k in reference} != reference:
+                found.append(f"{item_id}: the resolution says {resolution} stands, but the bank's reference is "
+                             f"{reference}")
+        elif {k: record["first"].get(k) for k in reference} != reference and not record["resolution"]:
+            found.append(f"{item_id}: the reference was first {record['first']}, and the bank now says "
+                         f"{reference}; record why (a resolution)")
     return found
 
 
@@ -127,10 +146,34 @@ def agreement_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_records(bank: Bank, second: dict[str, dict], folder: Path = SHIPPED_PRACTICE) -> list[Path]:
+    """Record a blind second coding (item id -> answer fields and why) beside the references as they stand now
+    (the first coding), one file per practice set. An existing record keeps its first coding and resolutions;
+    only the second coder's entries are added or replaced."""
+    by_set: dict[Path, list[str]] = {}
+    for item_id in second:
+        if item_id in bank.items:
+            by_set.setdefault(bank.source[item_id], []).append(item_id)
+    written = []
+    for source, ids in sorted(by_set.items()):
+        path = folder / RECORDS / f"{source.stem}.yaml"
+        record = read_yaml(path) if path.is_file() else {"set": source.stem, "first": {}, "second": {},
+                                                          "resolutions": {}}
+        for item_id in ids:
+            record["first"].setdefault(item_id, bank.items[item_id].reference.model_dump())
+            record["second"][item_id] = second[item_id]
+        record["resolutions"] = record.get("resolutions") or {}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.authoring.practice_coding")
     sub = parser.add_subparsers(dest="verb", required=True)
     sub.add_parser("blind").add_argument("out", type=Path)
+    sub.add_parser("record").add_argument("second", type=Path, nargs="+", help="YAML: item id -> answer and why")
     sub.add_parser("report")
     args = parser.parse_args(argv)
     if args.verb == "blind":
@@ -138,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     bank = load_bank([SHIPPED_PRACTICE])
+    if args.verb == "record":
+        for source in args.second:
+            for path in write_records(bank, read_yaml(source)):
+                print(path)
+        return 0
     records = read_records()
     text = agreement_markdown(agreement_rows(bank, records))
     (SHIPPED_PRACTICE / RECORDS / "agreement.md").write_text(

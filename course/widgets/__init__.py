@@ -4,11 +4,13 @@ from course.widgets.answer_form import AnswerForm
 from course.widgets.cells import check, record, reveal
 from course.widgets.scenario_player import ScenarioPlayer
 
-__all__ = ["Adjudicate", "AnswerForm", "KeyCoder", "ScenarioPlayer", "check", "record", "reveal"]
+__all__ = ["Adjudicate", "AnswerForm", "KeyCoder", "Practice", "PracticeProgress", "ScenarioPlayer", "check",
+           "record", "reveal"]
 
-# The instructor's widgets load YAML and pydantic when imported; a trainee's answer cell (`from course.widgets
-# import record`) must not pay for them, so they are imported on first use.
-_INSTRUCTOR = {"KeyCoder": "course.widgets.key_coder", "Adjudicate": "course.widgets.adjudication"}
+# The instructor's widgets and the practice session load YAML, pydantic and SQLite when imported; a trainee's
+# answer cell (`from course.widgets import record`) must not pay for them, so they are imported on first use.
+_INSTRUCTOR = {"KeyCoder": "course.widgets.key_coder", "Adjudicate": "course.widgets.adjudication",
+               "Practice": "course.widgets.practice", "PracticeProgress": "course.widgets.practice"}
 
 
 def __getattr__(name: str):
