@@ -144,9 +144,18 @@ def cmd_validate(_args: argparse.Namespace) -> int:
         failures += _report_check(f"{kind}: every id once", lambda kind=kind: all_ids(kind), quiet=True)
     failures += _report_check("scenario codes are the rubric's", _check_scenario_codes)
     failures += _report_check("solutions/exercises.yaml and its keys", _check_exercises)
+    failures += _report_check("the practice bank (solutions/practice/)", _check_practice_bank)
     if failures:
         print(f"{failures} content file(s) need fixing.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _check_practice_bank() -> None:
+    """Every practice file in force (the course's own, then the shipped bank unless the course has its own
+    rubric), against the rubric and vocabularies in force; ids once across the bank."""
+    from course.practice import load_bank
+
+    load_bank()
 
 
 def _resources_path() -> Path:
