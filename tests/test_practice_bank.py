@@ -121,7 +121,8 @@ def test_the_bank_is_not_in_the_package_data():
     import tomllib
 
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert not any("practice" in str(v) for v in data["package-data"].values())
+    entries = [e for v in data["package-data"].values() for e in v]
+    assert not any("practice" in e and e.endswith((".yaml", ".yml")) for e in entries), "practice items hold answers"
     assert not any("solutions" in p for p in data["packages"])
     assert not Path(SHIPPED_PRACTICE).is_relative_to(ROOT / "course")
 
