@@ -259,15 +259,17 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
-    from autograder.authoring.exercises import generate_exercise
+    from autograder.authoring.exercises import assignment_folders, generate_exercise
 
     root = course_root()
-    known = sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    known = assignment_folders(root)
     names = args.assignments or known
     unknown = [name for name in names if name not in known]
     if unknown:
-        print(f"attune exercises: no solutions/{unknown[0]}/ in {root}; known assignments: {', '.join(known)}",
-              file=sys.stderr)
+        found = (root / "solutions" / unknown[0]).is_dir()
+        why = (f"solutions/{unknown[0]}/ holds no notebook yet (run `attune build` first)" if found else
+               f"no solutions/{unknown[0]}/ in {root}")
+        print(f"attune exercises: {why}; known assignments: {', '.join(known)}", file=sys.stderr)
         return 2
     for name in names:
         target = generate_exercise(root, name, root / "exercises")

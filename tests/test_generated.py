@@ -14,10 +14,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from autograder.authoring.exercises import generate_exercise
+from autograder.authoring.exercises import assignment_folders, generate_exercise
 from autograder.core.literals import answers_in_notebook, cell_source, grade_cell, hidden_tests
 
-ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+ASSIGNMENTS = assignment_folders(ROOT)
 
 
 def _files(folder: Path) -> dict[str, Path]:

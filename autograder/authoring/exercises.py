@@ -31,6 +31,14 @@ def run_nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess
     return done
 
 
+def assignment_folders(root: Path) -> list[str]:
+    """The assignments in ``root``/solutions/: the folders that hold source notebooks. Other folders there
+    (practice/, the practice bank's answers) are not assignments and never go to nbgrader."""
+    solutions = Path(root) / "solutions"
+    return sorted(p.name for p in solutions.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+
+
 def generate_exercise(root: Path, assignment: str, dest: Path) -> Path:
     """Run `nbgrader generate_assignment` on a scratch copy of ``root``; copy the result to dest/<assignment>."""
     root, dest = Path(root), Path(dest)
