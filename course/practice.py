@@ -17,16 +17,16 @@ history is keyed by them across new versions of the bank.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from course import CONTENT_DIR
-from course.loading import ContentError, check_id_matches_file, read_yaml, require_unique, validate
+from course.loading import ContentError, check_id_matches_file, read_yaml, validate
 from course.transcript import Tier
 
 PRACTICE = Path("solutions") / "practice"  # inside a course folder (the repository is the shipped course's)
@@ -250,10 +250,6 @@ def check_references(items: dict[str, PracticeItem], kinds: dict[str, str], sour
                            + (f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""))
 
 
-def require_unique_ids(bank: Bank) -> None:
-    require_unique(list(bank.items), "practice item ids")
-
-
 # -- judging one answer ----------------------------------------------------------------------------------------
 EMPATHY_TOLERANCE = 1  # a level one step off the reference still counts: trained coders differ by one this often
 
@@ -270,16 +266,21 @@ class Judgement:
     lines: tuple[str, ...]  # what was right and what was not, one line per part, for the feedback
 
 
+def main_of(kind: str, fields: Mapping[str, Any]) -> str:
+    """The main part of an answer or reference of an item of ``kind``, as one string (see :class:`Judgement`): the
+    code, the letter, "feeling/concern", or the decision."""
+    if kind == "feeling-concern":
+        return f"{fields.get('feeling')}/{fields.get('concern')}"
+    return str(fields.get({"code": "code", "best-response": "best", "refer": "decision"}[kind]))
+
+
+def kind_of(item: PracticeItem) -> str:
+    return next(kind for kind, model in _ITEM_MODEL.items() if isinstance(item, model))
+
+
 def main_answer(item: PracticeItem) -> str:
     """The reference's main part as one string (see :class:`Judgement`)."""
-    ref = item.reference
-    if isinstance(item, CodeItem):
-        return ref.code
-    if isinstance(item, BestResponseItem):
-        return ref.best
-    if isinstance(item, FeelingConcernItem):
-        return f"{ref.feeling}/{ref.concern}"
-    return ref.decision
+    return main_of(kind_of(item), item.reference.model_dump())
 
 
 def judge(item: PracticeItem, answer: dict) -> Judgement:
@@ -298,12 +299,8 @@ def judge(item: PracticeItem, answer: dict) -> Judgement:
             ok = given == expected
             lines.append(f"{name}: you {given if given is not None else '(none)'}, reference {expected}")
         right = right and ok
-    given_main = {"code": answer.get("code"), "best": answer.get("best"), "decision": answer.get("decision")}
-    if isinstance(item, FeelingConcernItem):
-        main_given = f"{answer.get('feeling')}/{answer.get('concern')}"
-    else:
-        main_given = str(next((v for k, v in given_main.items() if k in ref), None))
-    return Judgement(right, main_given, main_answer(item), tuple(lines))
+    kind = kind_of(item)
+    return Judgement(right, main_of(kind, answer), main_of(kind, ref), tuple(lines))
 
 
 def skill_of(item: PracticeItem, kind: str) -> str:

@@ -129,14 +129,11 @@ def flagged_for_review(gb: Any, assignment: str) -> list[dict]:
     """Every review flag of the assignment, for the report and `attune grade --compare`: the rubric cells the
     cross-check flagged (who, which cell, the reason, and whether a grader has scored the cell since, which
     resolves it), and notebooks a grader flagged in formgrader with no reason of Attune's (cell "")."""
-    from nbgrader.api import GradeCell
-
     rows = []
     for submission in gb.assignment_submissions(assignment):
         for notebook in submission.notebooks:
             scored = {grade.name: grade.manual_score is not None for grade in notebook.grades}
-            reasons = [c for c in notebook.comments
-                       if isinstance(c.cell, GradeCell) and (c.auto_comment or "").startswith(FLAG_PREFIX)]
+            reasons = [c for c in notebook.comments if _is_review(c)]
             for comment in reasons:
                 rows.append({"student": submission.student.id, "assignment": assignment,
                              "notebook": notebook.name, "cell": comment.name,
@@ -290,14 +287,18 @@ def _submitted_notebook(gb: Any, notebook: str, assignment: str, student: str) -
     return gb.find_submission_notebook(notebook, assignment, student)
 
 
-def _review_comment(submitted: Any, cell: str) -> Any:
-    """The comment holding Attune's review reason on a rubric test cell, or None. nbgrader makes comments for
-    answer cells only; a comment on the test cell is where the grader scores, and nbgrader's feedback (GetGrades)
-    never reads it, so the reason cannot reach the trainee."""
+def _is_review(comment: Any) -> bool:
+    """Whether a gradebook comment holds Attune's review reason: on a rubric test cell (a grade cell), starting with
+    FLAG_PREFIX. nbgrader makes comments for answer cells only; a comment on the test cell is where the grader
+    scores, and nbgrader's feedback (GetGrades) never reads it, so the reason cannot reach the trainee."""
     from nbgrader.api import GradeCell
 
-    return next((c for c in submitted.comments if c.name == cell and isinstance(c.cell, GradeCell)
-                 and (c.auto_comment or "").startswith(FLAG_PREFIX)), None)
+    return isinstance(comment.cell, GradeCell) and (comment.auto_comment or "").startswith(FLAG_PREFIX)
+
+
+def _review_comment(submitted: Any, cell: str) -> Any:
+    """The review reason on the test cell ``cell`` of a submitted notebook, or None."""
+    return next((c for c in submitted.comments if c.name == cell and _is_review(c)), None)
 
 
 def _drop_legacy_flag(gb: Any, answer_cell: str, notebook: str, assignment: str, student: str) -> None:
@@ -346,7 +347,7 @@ def unflag(gb: Any, assignment: str, notebook: str, student: str, cells: Iterabl
             gb.db.delete(comment)
             removed = True
     gb.db.flush()
-    if removed and not any(_review_comment(submitted, c.name) for c in submitted.comments):
+    if removed and not any(_is_review(c) for c in submitted.comments):
         submitted.flagged = False
     gb.db.commit()
 
@@ -381,7 +382,7 @@ def _resolve_when_scored(grade: Any, value: Any, _old: Any, _initiator: Any) -> 
     if value is None or grade.notebook is None or not grade.notebook.flagged:
         return
     submitted = grade.notebook
-    reasons = {c.name for c in submitted.comments if _review_comment(submitted, c.name) is c}
+    reasons = {c.name for c in submitted.comments if _is_review(c)}
     if grade.name not in reasons:
         return
     if all(g.manual_score is not None for g in submitted.grades if g.name in reasons and g is not grade):

@@ -23,7 +23,7 @@ import yaml
 
 from autograder.core.agreement import adjacent_agreement, cohen_kappa, percent_agreement
 from course.loading import read_yaml
-from course.practice import EMPATHY_TOLERANCE, SHIPPED_PRACTICE, Bank, load_bank
+from course.practice import EMPATHY_TOLERANCE, SHIPPED_PRACTICE, Bank, load_bank, main_of
 
 RECORDS = "second-coding"
 HIDDEN = ("reference", "why")
@@ -60,11 +60,7 @@ def read_records(folder: Path = SHIPPED_PRACTICE) -> dict[str, dict]:
 
 
 def _main(kind: str, reference: dict | None) -> str | None:
-    if reference is None:
-        return None
-    return {"code": lambda r: r.get("code"), "best-response": lambda r: r.get("best"),
-            "feeling-concern": lambda r: f"{r.get('feeling')}/{r.get('concern')}",
-            "refer": lambda r: r.get("decision")}[kind](reference)
+    return None if reference is None else main_of(kind, reference)
 
 
 def agreement_rows(bank: Bank, records: dict[str, dict]) -> list[dict]:
